@@ -1,0 +1,106 @@
+// swift-tools-version: 6.2
+import Foundation
+import PackageDescription
+
+// Burg's own targets share one settings array. CI sets BURG_WARNINGS_AS_ERRORS=1 so that a warning in
+// Burg's code fails the build, while warnings inside dependencies stay warnings.
+let strictWarnings = ProcessInfo.processInfo.environment["BURG_WARNINGS_AS_ERRORS"] == "1"
+let swiftSettings: [SwiftSetting] =
+    [
+        .swiftLanguageMode(.v6),
+        .enableUpcomingFeature("ExistentialAny"),
+    ] + (strictWarnings ? [.treatAllWarnings(as: .error)] : [])
+
+let package = Package(
+    name: "Burg",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "burg", targets: ["burg"]),
+        .library(name: "BurgCore", targets: ["BurgCore"]),
+        .library(name: "BurgStore", targets: ["BurgStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // System headers Swift's Glibc module lacks (statfs). No logic lives here.
+        .target(name: "CBurgSystem"),
+        .target(
+            name: "BurgCore",
+            dependencies: [
+                "CBurgSystem",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BurgStore",
+            dependencies: [
+                "BurgCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "burg",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A small program the tests start as real child processes (lock holders, concurrent writers,
+        // processes to kill -9). It is not installed and has no user-facing contract.
+        .executableTarget(
+            name: "burg-test-helper",
+            dependencies: [
+                "BurgCore",
+                "BurgTestSupport",
+                "BurgStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Micro-benchmarks run by Benchmarks/*.sh against named peers; see docs/PERFORMANCE.md.
+        .executableTarget(
+            name: "burg-microbench",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/burg-microbench",
+            swiftSettings: swiftSettings
+        ),
+        // Shared by every test target: temporary directories, child processes, locating built binaries.
+        .target(
+            name: "BurgTestSupport",
+            dependencies: ["BurgCore", "BurgStore", .product(name: "SystemPackage", package: "swift-system")],
+            path: "Tests/BurgTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgCoreTests",
+            dependencies: ["BurgCore", "BurgTestSupport", "burg", "burg-test-helper"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgStoreTests",
+            dependencies: ["BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+// Intentionally empty: the module only exports headers (see include/CBurgSystem.h).
+#include "CBurgSystem.h"

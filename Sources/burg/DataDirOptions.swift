@@ -1,0 +1,11 @@
+import ArgumentParser
+import BurgCore
+import SystemPackage
+
+/// `--data-dir DIR`, taken by every command.
+struct DataDirOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Burg's data directory.", valueName: "DIR"))
+    var path: String = DataDirectory.defaultPath.string
+
+    var filePath: FilePath { FilePath(path) }
+}

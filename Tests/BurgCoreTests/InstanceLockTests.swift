@@ -1,0 +1,71 @@
+import BurgCore
+import BurgTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+@Suite struct InstanceLockTests {
+    @Test func aSecondServeOnTheSameDataDirIsRefusedAndTheFirstKeepsRunning() throws {
+        let dir = try TemporaryDirectory()
+        let dataDir = dir.path("data").string
+        let first = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        let holder = try waitForHolder(dataDir: FilePath(dataDir), process: first)
+        #expect(holder.pid == first.pid)
+
+        let second = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        #expect(try second.wait(timeout: .seconds(30)) == ExitStatus.tempFail)
+        #expect(second.standardError.contains("Burg is already running on \(dataDir) (pid \(first.pid), since "))
+        #expect(first.isRunning)
+        #expect(InstanceLock.currentHolder(dataDir: FilePath(dataDir))?.pid == first.pid)
+
+        first.signal(SIGTERM)
+        #expect(try first.wait(timeout: .seconds(30)) == 0, "\(first.standardError)")
+        #expect(InstanceLock.currentHolder(dataDir: FilePath(dataDir)) == nil)
+    }
+
+    @Test func afterKillNineANewServeStartsAtOnce() throws {
+        let dir = try TemporaryDirectory()
+        let dataDir = dir.path("data").string
+        let first = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        _ = try waitForHolder(dataDir: FilePath(dataDir), process: first)
+        first.signal(SIGKILL)
+        try first.wait()
+        let next = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        #expect(try waitForHolder(dataDir: FilePath(dataDir), process: next).pid == next.pid)
+    }
+
+    @Test func inProcessAcquireNamesTheHolderAndReleases() throws {
+        let dir = try TemporaryDirectory()
+        let lock = try InstanceLock.acquire(dataDir: dir.path)
+        // A second acquisition, even in this process, is refused: one owner per data directory.
+        let error = try #require(throws: InstanceLockError.self) { try InstanceLock.acquire(dataDir: dir.path) }
+        #expect(error.code == .alreadyRunning)
+        #expect(error.holder?.pid == getpid())
+        #expect(error.exitCode == ExitStatus.tempFail)
+        lock.release()
+        _ = try InstanceLock.acquire(dataDir: dir.path)
+    }
+
+    @Test func serveRefusesADataDirThatIsAFileWithATypedError() throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.path("not-a-dir")
+        #expect(FileManager.default.createFile(atPath: file.string, contents: Data("x".utf8)))
+        let serve = try ChildProcess.burg("serve", "--data-dir", file.string)
+        #expect(try serve.wait() != 0)
+        #expect(serve.standardError.contains(file.string))
+        #expect(try AtomicFile.read(file) == Array("x".utf8))
+    }
+}
+
+/// Waits until `process` holds the instance lock of `dataDir`.
+func waitForHolder(dataDir: FilePath, process: ChildProcess) throws -> LockHolder {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if let holder = InstanceLock.currentHolder(dataDir: dataDir), holder.pid == process.pid { return holder }
+        if !process.isRunning {
+            throw ChildProcess.Failure(description: "burg serve ended early: \(process.standardError)")
+        }
+        usleep(20_000)
+    }
+    throw ChildProcess.Failure(description: "burg serve did not take \(dataDir): \(process.standardError)")
+}

@@ -1,0 +1,159 @@
+import Foundation
+import SystemPackage
+
+/// A real child process with its output captured line by line, for multi-process and crash tests.
+///
+/// `@unchecked Sendable`: the mutable output buffers are touched only while `condition` is locked;
+/// `process` is set up before any other thread sees the value and only read afterwards.
+public final class ChildProcess: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
+
+    private let process = Process()
+    private let condition = NSCondition()
+    private var stdoutLines: [String] = []
+    private var stderrText = ""
+    private var stdoutPartial = ""
+    private var stdoutClosed = false
+    private var stderrClosed = false
+    public let commandLine: String
+
+    /// Starts `executable` with `arguments`. Output is collected until the process ends.
+    public init(_ executable: FilePath, _ arguments: [String], environment: [String: String]? = nil) throws {
+        commandLine = ([executable.string] + arguments).joined(separator: " ")
+        process.executableURL = URL(fileURLWithPath: executable.string)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        Thread.detachNewThread { [self] in pump(out.fileHandleForReading, isStdout: true) }
+        Thread.detachNewThread { [self] in pump(err.fileHandleForReading, isStdout: false) }
+    }
+
+    /// Starts the `burg-test-helper` executable.
+    public static func helper(_ arguments: String...) throws -> ChildProcess {
+        try ChildProcess(BuiltProducts.testHelper, arguments)
+    }
+
+    /// Starts the `burg` executable.
+    public static func burg(_ arguments: String...) throws -> ChildProcess {
+        try ChildProcess(BuiltProducts.burg, arguments)
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    private func pump(_ handle: FileHandle, isStdout: Bool) {
+        while true {
+            let data = handle.availableData
+            condition.lock()
+            defer { condition.broadcast(); condition.unlock() }
+            if data.isEmpty {
+                if isStdout {
+                    if !stdoutPartial.isEmpty { stdoutLines.append(stdoutPartial); stdoutPartial = "" }
+                    stdoutClosed = true
+                } else {
+                    stderrClosed = true
+                }
+                return
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            if isStdout {
+                stdoutPartial += text
+                while let newline = stdoutPartial.firstIndex(of: "\n") {
+                    stdoutLines.append(String(stdoutPartial[..<newline]))
+                    stdoutPartial = String(stdoutPartial[stdoutPartial.index(after: newline)...])
+                }
+            } else {
+                stderrText += text
+            }
+        }
+    }
+
+    /// Stdout lines received so far.
+    public var lines: [String] {
+        condition.lock(); defer { condition.unlock() }
+        return stdoutLines
+    }
+
+    /// Stderr received so far.
+    public var standardError: String {
+        condition.lock(); defer { condition.unlock() }
+        return stderrText
+    }
+
+    /// Waits until a stdout line satisfies `predicate`; returns it. Throws if the process closes its
+    /// output first or the timeout passes.
+    @discardableResult
+    public func waitForLine(
+        timeout: Duration = .seconds(30), where predicate: (String) -> Bool
+    ) throws -> String {
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        var checked = 0
+        while true {
+            while checked < stdoutLines.count {
+                if predicate(stdoutLines[checked]) { return stdoutLines[checked] }
+                checked += 1
+            }
+            if stdoutClosed {
+                throw Failure(description: "\(commandLine) ended its output without the expected line; "
+                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(stderrText.suffix(2000))")
+            }
+            if !condition.wait(until: deadline) {
+                throw Failure(description: "timed out waiting for a line from \(commandLine); "
+                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(stderrText.suffix(2000))")
+            }
+        }
+    }
+
+    /// Waits for the exact line `text`.
+    public func waitForLine(_ text: String, timeout: Duration = .seconds(30)) throws {
+        try waitForLine(timeout: timeout) { $0 == text }
+    }
+
+    /// Sends a signal (SIGKILL for crash tests, SIGTERM for graceful stops).
+    public func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to end and its output to be drained; returns its exit status (or 128+signal).
+    @discardableResult
+    public func wait(timeout: Duration = .seconds(60)) throws -> Int32 {
+        let deadline = Date(timeIntervalSinceNow: timeout.seconds)
+        while process.isRunning {
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw Failure(description: "\(commandLine) did not end within \(timeout)")
+            }
+            usleep(2_000)
+        }
+        condition.lock()
+        while !(stdoutClosed && stderrClosed) {
+            if !condition.wait(until: Date(timeIntervalSinceNow: 5)) { break }
+        }
+        condition.unlock()
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
