@@ -53,8 +53,9 @@ public final class FileLock: Sendable {
     public let path: FilePath
     private let descriptor: Int32
     private let state = Mutex<State>(.unlocked)
-    /// The fixed part of this process's holder record; only the time is added per acquisition.
-    private let pid: Int32
+    /// This process's holder records, one per mode, built once; only the time is filled in per acquisition.
+    private let sharedRecord: (bytes: [UInt8], timeOffset: Int)
+    private let exclusiveRecord: (bytes: [UInt8], timeOffset: Int)
 
     private enum State: Sendable { case unlocked, acquiring, held(LockMode) }
 
@@ -81,7 +82,8 @@ public final class FileLock: Sendable {
             throw LockError(.cannotOpen, path: path, underlying: SystemError(call: "open", errno: EISDIR))
         }
         self.descriptor = fd
-        self.pid = getpid()
+        self.sharedRecord = LockHolder.template(pid: getpid(), command: ProcessIdentity.command, mode: .shared)
+        self.exclusiveRecord = LockHolder.template(pid: getpid(), command: ProcessIdentity.command, mode: .exclusive)
     }
 
     /// The lock file for `target`: `<target>.lock` in the same directory.
@@ -235,10 +237,12 @@ public final class FileLock: Sendable {
 
     /// Records this process as the holder. Best effort: a failure here (disk full) does not undo the lock.
     private func writeRecord(_ mode: LockMode) {
-        let record = LockHolder.record(
-            pid: pid, command: ProcessIdentity.command, mode: mode, sinceMilliseconds: currentUnixMilliseconds())
-        _ = record.withUnsafeBytes { raw in
-            retryingOnInterrupt { pwrite(descriptor, raw.baseAddress, raw.count, 0) }
+        let record = mode == .exclusive ? exclusiveRecord : sharedRecord
+        // On the stack: the uncontended lock path allocates nothing.
+        withUnsafeTemporaryAllocation(byteCount: record.bytes.count, alignment: 1) { buffer in
+            record.bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            LockHolder.fillTime(currentUnixMilliseconds(), into: buffer, at: record.timeOffset)
+            _ = retryingOnInterrupt { pwrite(descriptor, buffer.baseAddress, buffer.count, 0) }
         }
     }
 }

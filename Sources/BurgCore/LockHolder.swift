@@ -33,14 +33,28 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
     static let recordSize = 256
     static let magic = "burg-lock 1"
 
-    /// The bytes a holder writes: one line, padded with spaces to ``recordSize``.
-    static func record(pid: Int32, command: String, mode: LockMode, sinceMilliseconds: Int64) -> [UInt8] {
-        var line = Array("\(magic) pid=\(pid) mode=\(mode) since=\(sinceMilliseconds) command=".utf8)
+    /// Width of the zero-padded millisecond timestamp (enough until the year 2286).
+    static let timeDigits = 13
+
+    /// The bytes a holder writes, one line padded with spaces to ``recordSize``, with the time left as
+    /// zeros at `timeOffset`: the holder builds this once and fills in the time at each acquisition.
+    static func template(pid: Int32, command: String, mode: LockMode) -> (bytes: [UInt8], timeOffset: Int) {
+        let head = Array("\(magic) pid=\(pid) mode=\(mode) since=".utf8)
+        var line = head + [UInt8](repeating: UInt8(ascii: "0"), count: timeDigits) + Array(" command=".utf8)
         let room = recordSize - line.count - 1
         line += command.utf8.prefix(max(0, room)).map { $0 == UInt8(ascii: "\n") ? UInt8(ascii: " ") : $0 }
         line.append(UInt8(ascii: "\n"))
         line += [UInt8](repeating: UInt8(ascii: " "), count: recordSize - line.count)
-        return line
+        return (line, head.count)
+    }
+
+    /// Writes `milliseconds` as ``timeDigits`` zero-padded decimal digits into `buffer` at `offset`.
+    static func fillTime(_ milliseconds: Int64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        var value = max(0, milliseconds)
+        for index in stride(from: offset + timeDigits - 1, through: offset, by: -1) {
+            buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
+        }
     }
 
     /// Parses a record; nil when the bytes are not one (an empty new lock file, another program's data).

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Burg's tests and benchmarks use, if they are missing:
+#   fio        - the peer engine of `burg bench` (BurgBench tests run it for real)
+#   util-linux - setpriv/unshare, used by tests of permission and read-only file system errors
+# Needs root (or sudo). Safe to run repeatedly: it does nothing when everything is present.
+set -euo pipefail
+missing=()
+command -v fio >/dev/null 2>&1 || missing+=(fio)
+{ command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; } || missing+=(util-linux)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
