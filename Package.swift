@@ -50,11 +50,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BurgBench",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BurgRecords",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "burg",
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                "BurgBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,6 +90,7 @@ let package = Package(
                 "BurgCore",
                 "BurgTestSupport",
                 "BurgStore",
+                "BurgBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -100,6 +122,17 @@ let package = Package(
         .testTarget(
             name: "BurgStoreTests",
             dependencies: ["BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgRecordsTests",
+            dependencies: ["BurgRecords", "BurgStore", "BurgTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgBenchTests",
+            dependencies: ["BurgBench", "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
     ]

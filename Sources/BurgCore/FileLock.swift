@@ -53,9 +53,11 @@ public final class FileLock: Sendable {
     public let path: FilePath
     private let descriptor: Int32
     private let state = Mutex<State>(.unlocked)
-    /// This process's holder records, one per mode, built once; only the time is filled in per acquisition.
-    private let sharedRecord: (bytes: [UInt8], timeOffset: Int)
-    private let exclusiveRecord: (bytes: [UInt8], timeOffset: Int)
+    /// This process's holder records, one per mode, built once per process; only the time is filled in
+    /// per acquisition. (pid and command are the process's own: a fork without exec is not supported.)
+    private static let sharedRecord = LockHolder.template(pid: getpid(), command: ProcessIdentity.command, mode: .shared)
+    private static let exclusiveRecord = LockHolder.template(
+        pid: getpid(), command: ProcessIdentity.command, mode: .exclusive)
 
     private enum State: Sendable { case unlocked, acquiring, held(LockMode) }
 
@@ -82,8 +84,6 @@ public final class FileLock: Sendable {
             throw LockError(.cannotOpen, path: path, underlying: SystemError(call: "open", errno: EISDIR))
         }
         self.descriptor = fd
-        self.sharedRecord = LockHolder.template(pid: getpid(), command: ProcessIdentity.command, mode: .shared)
-        self.exclusiveRecord = LockHolder.template(pid: getpid(), command: ProcessIdentity.command, mode: .exclusive)
     }
 
     /// The lock file for `target`: `<target>.lock` in the same directory.
@@ -237,7 +237,7 @@ public final class FileLock: Sendable {
 
     /// Records this process as the holder. Best effort: a failure here (disk full) does not undo the lock.
     private func writeRecord(_ mode: LockMode) {
-        let record = mode == .exclusive ? exclusiveRecord : sharedRecord
+        let record = mode == .exclusive ? Self.exclusiveRecord : Self.sharedRecord
         // On the stack: the uncontended lock path allocates nothing.
         withUnsafeTemporaryAllocation(byteCount: record.bytes.count, alignment: 1) { buffer in
             record.bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }

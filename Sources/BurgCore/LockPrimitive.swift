@@ -4,6 +4,9 @@ import Glibc
 import Musl
 #elseif canImport(Darwin)
 import Darwin
+#elseif os(Windows)
+import ucrt
+import WinSDK
 #endif
 
 /// The operating system's lock call, one per platform.
@@ -11,8 +14,9 @@ import Darwin
 /// - Linux: open-file-description locks. They belong to the open file description, not the process, so
 ///   closing another descriptor of the file does not drop them and two descriptions in one process conflict.
 /// - Darwin (untested, compile-guarded): `flock`, which has the same two properties.
-/// - Windows: `LockFileEx` on the sidecar file would be the primitive; Burg does not build for Windows
-///   yet (BurgCore's file I/O is POSIX), see docs/ARCHITECTURE.md.
+/// - Windows (untested, compile-guarded): `LockFileEx` over the whole sidecar file, on the handle behind
+///   the CRT descriptor. Windows locks are per handle, so they share both properties too. The rest of
+///   BurgCore's file I/O is POSIX, so Burg does not build for Windows yet (docs/ARCHITECTURE.md).
 enum LockPrimitive {
     enum Outcome {
         case acquired
@@ -47,6 +51,15 @@ enum LockPrimitive {
         let code = errno
         if !wait && code == EWOULDBLOCK { return .busy }
         return .failed(SystemError(call: "flock", errno: code))
+        #elseif os(Windows)
+        let handle = HANDLE(bitPattern: _get_osfhandle(descriptor))
+        var overlapped = OVERLAPPED()
+        var flags = DWORD(mode == .exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0)
+        if !wait { flags |= DWORD(LOCKFILE_FAIL_IMMEDIATELY) }
+        if LockFileEx(handle, flags, 0, DWORD.max, DWORD.max, &overlapped) { return .acquired }
+        let code = GetLastError()
+        if !wait && code == DWORD(ERROR_LOCK_VIOLATION) { return .busy }
+        return .failed(SystemError(call: "LockFileEx", errno: Int32(bitPattern: code)))
         #else
         #error("FileLock has no lock primitive for this platform")
         #endif
@@ -60,6 +73,9 @@ enum LockPrimitive {
         return fcntl(descriptor, F_OFD_SETLK, &request) == 0
         #elseif canImport(Darwin)
         return flock(descriptor, LOCK_UN) == 0
+        #elseif os(Windows)
+        var overlapped = OVERLAPPED()
+        return UnlockFileEx(HANDLE(bitPattern: _get_osfhandle(descriptor)), 0, DWORD.max, DWORD.max, &overlapped)
         #endif
     }
 }

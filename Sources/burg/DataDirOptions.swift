@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BurgCore
 import SystemPackage
 
@@ -8,4 +9,9 @@ struct DataDirOptions: ParsableArguments {
     var path: String = DataDirectory.defaultPath.string
 
     var filePath: FilePath { FilePath(path) }
+
+    /// The directory as an absolute path, for logs ("where does my data live?").
+    var absolutePath: String {
+        filePath.isAbsolute ? path : FilePath(FileManager.default.currentDirectoryPath).pushing(filePath).lexicallyNormalized().string
+    }
 }
