@@ -1,0 +1,47 @@
+/// Resolves filter and sort paths of one collection to SQL, from its schema only: system fields, its
+/// fields, and single-relation paths (`customer.name`) through the related collection's table.
+public struct CollectionFields: FilterFieldResolver {
+    public let collection: Collection
+    /// Every collection, to follow relations (by lower-cased name).
+    let collections: [String: Collection]
+
+    public init(_ collection: Collection, all: [Collection]) {
+        self.collection = collection
+        self.collections = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public var knownFields: [String] { Collection.systemFields + collection.fields.map(\.name) }
+
+    public func resolve(_ path: [String]) -> ResolvedFilterField? {
+        resolve(path[...], in: collection, table: quoteIdentifier(collection.name), depth: 0)
+    }
+
+    private func resolve(_ path: ArraySlice<String>, in collection: Collection, table: String, depth: Int) -> ResolvedFilterField? {
+        guard let name = path.first, depth < 4 else { return nil }
+        if Collection.systemFields.contains(name) {
+            return path.count == 1 ? ResolvedFilterField(sql: "\(table).\(quoteIdentifier(name))", kind: name == "id" ? .text : .date) : nil
+        }
+        guard let field = collection.field(named: name) else { return nil }
+        let column = "\(table).\(quoteIdentifier(field.name))"
+        if path.count == 1 { return ResolvedFilterField(sql: column, kind: Self.kind(field), isMultiple: field.isMultiple) }
+        // A path continues only through a single relation.
+        guard field.type == .relation, !field.isMultiple, let target = field.collection.flatMap({ collections[$0.lowercased()] }) else {
+            return nil
+        }
+        let alias = quoteIdentifier("r\(depth + 1)")
+        guard let inner = resolve(path.dropFirst(), in: target, table: alias, depth: depth + 1), !inner.isMultiple else { return nil }
+        return ResolvedFilterField(
+            sql: "(SELECT \(inner.sql) FROM \(quoteIdentifier(target.name)) AS \(alias) WHERE \(alias).\"id\" = \(column))",
+            kind: inner.kind)
+    }
+
+    static func kind(_ field: Field) -> ResolvedFilterField.Kind {
+        switch field.type {
+        case .number: .number
+        case .bool: .bool
+        case .date: .date
+        case .json: .json
+        default: .text
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// One field's validation failure, with PocketBase's stable code: `validation_required`, ...
+public struct FieldError: Error, Sendable, Equatable, Codable {
+    public var code: String
+    public var message: String
+
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// Every field error of a record at once (never only the first), keyed by field name.
+public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var collection: String
+    public var fields: [String: FieldError]
+
+    public var description: String {
+        "record of collection \"\(collection)\" is invalid: "
+            + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.message) (\($0.value.code))" }.joined(separator: "; ")
+    }
+}
+
+/// Checks a record's values against its collection and turns them into column values.
+public struct RecordValidator: Sendable {
+    public let collection: Collection
+
+    public init(_ collection: Collection) {
+        self.collection = collection
+    }
+
+    /// Validates `values` (unknown keys are refused too) and returns the column values to store.
+    /// `existing` is the stored record for an update: absent keys keep their stored value.
+    public func validate(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [String: ColumnValue] {
+        var errors: [String: FieldError] = [:]
+        var columns: [String: ColumnValue] = [:]
+        for key in values.keys where collection.field(named: key) == nil && !Collection.systemFields.contains(key) {
+            errors[key] = FieldError("validation_unknown_field", "Unknown field.")
+        }
+        for field in collection.fields {
+            let value = values[field.name] ?? existing?[field.name] ?? .null
+            switch check(field, value) {
+            case .success(let column): columns[field.name] = column
+            case .failure(let error): errors[field.name] = error
+            }
+        }
+        if !errors.isEmpty { throw ValidationError(collection: collection.name, fields: errors) }
+        return columns
+    }
+
+    /// A value as stored in SQLite.
+    public enum ColumnValue: Sendable, Equatable {
+        case text(String)
+        case real(Double)
+        case integer(Int64)
+        case null
+    }
+
+    private func isBlank(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: true
+        case .string(let s): s.isEmpty
+        case .array(let a): a.isEmpty
+        case .number(let n): n == 0
+        case .bool(let b): !b
+        case .object(let o): o.isEmpty
+        }
+    }
+
+    func check(_ field: Field, _ value: JSONValue) -> Result<ColumnValue, FieldError> {
+        if field.required && isBlank(value) { return .failure(FieldError("validation_required", "Cannot be blank.")) }
+        if field.isMultiple { return checkMultiple(field, value) }
+        switch field.type {
+        case .text, .email, .url, .date, .select, .relation, .file:
+            let text: String
+            switch value {
+            case .null: text = ""
+            case .string(let s): text = s
+            case .number(let n) where field.type == .text: text = n.rounded() == n ? String(Int64(n)) : String(n)
+            default: return .failure(FieldError("validation_invalid_value", "Must be a string."))
+            }
+            if text.isEmpty { return .success(.text("")) }
+            return checkText(field, text).map { .text($0) }
+        case .number:
+            let number: Double
+            switch value {
+            case .null: number = 0
+            case .number(let n): number = n
+            case .string(let s) where Double(s) != nil: number = Double(s)!
+            default: return .failure(FieldError("validation_invalid_number", "Must be a number."))
+            }
+            guard number.isFinite else { return .failure(FieldError("validation_invalid_number", "Must be a finite number.")) }
+            if field.onlyInt && number.rounded() != number { return .failure(FieldError("validation_only_int_constraint", "Must be an integer.")) }
+            if let min = field.min, number < min { return .failure(FieldError("validation_min_number_constraint", "Must be larger than \(min).")) }
+            if let max = field.max, number > max { return .failure(FieldError("validation_max_number_constraint", "Must be less than \(max).")) }
+            return .success(.real(number))
+        case .bool:
+            switch value {
+            case .null: return .success(.integer(0))
+            case .bool(let b): return .success(.integer(b ? 1 : 0))
+            case .string("true"), .string("1"): return .success(.integer(1))
+            case .string("false"), .string("0"), .string(""): return .success(.integer(0))
+            default: return .failure(FieldError("validation_invalid_bool", "Must be true or false."))
+            }
+        case .json:
+            if case .null = value { return .success(.null) }
+            return .success(.text(value.jsonText))
+        }
+    }
+
+    private func checkText(_ field: Field, _ text: String) -> Result<String, FieldError> {
+        switch field.type {
+        case .text:
+            if let min = field.min, Double(text.count) < min { return .failure(FieldError("validation_min_text_constraint", "Must be at least \(Int(min)) character(s).")) }
+            if let max = field.max, Double(text.count) > max { return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(Int(max)) character(s).")) }
+            if let pattern = field.pattern, let regex = try? NSRegularExpression(pattern: pattern),
+               regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
+                return .failure(FieldError("validation_invalid_format", "Invalid value format."))
+            }
+        case .email:
+            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+                  !text.contains(where: \.isWhitespace), text.count <= 254
+            else { return .failure(FieldError("validation_invalid_email", "Must be a valid email address.")) }
+        case .url:
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
+            else { return .failure(FieldError("validation_invalid_url", "Must be a valid url.")) }
+        case .date:
+            guard let normalised = Self.normaliseDate(text) else {
+                return .failure(FieldError("validation_invalid_date", "Must be a valid date (YYYY-MM-DD HH:MM:SS.sssZ)."))
+            }
+            return .success(normalised)
+        case .select:
+            guard field.values?.contains(text) == true else {
+                return .failure(FieldError("validation_invalid_value", "Invalid value \(text)."))
+            }
+        case .relation:
+            guard RecordID.isValid(text) else { return .failure(FieldError("validation_invalid_value", "Invalid record id \(text).")) }
+        default: break
+        }
+        return .success(text)
+    }
+
+    private func checkMultiple(_ field: Field, _ value: JSONValue) -> Result<ColumnValue, FieldError> {
+        let items: [JSONValue]
+        switch value {
+        case .null: items = []
+        case .array(let array): items = array
+        case .string(let s): items = s.isEmpty ? [] : [.string(s)]
+        default: return .failure(FieldError("validation_invalid_value", "Must be a list of values."))
+        }
+        if let maxSelect = field.maxSelect, items.count > maxSelect {
+            return .failure(FieldError("validation_too_many_values", "Select no more than \(maxSelect)."))
+        }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { return .failure(FieldError("validation_invalid_value", "Values must be strings.")) }
+            switch checkText(field, text) {
+            case .success(let checked): if !strings.contains(checked) { strings.append(checked) }
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return .success(.text(JSONValue.array(strings.map { .string($0) }).jsonText))
+    }
+
+    /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS[.sss]Z` and ISO 8601 with `T`; returns the stored form.
+    static func normaliseDate(_ text: String) -> String? {
+        let formats = ["yyyy-MM-dd HH:mm:ss.SSSZ", "yyyy-MM-dd HH:mm:ssZ", "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+                       "yyyy-MM-dd'T'HH:mm:ssZ", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in formats {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return FilterSQL.formatDate(date) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,185 @@
+import BurgStore
+import Foundation
+import GRDB
+
+/// The collections of a database: their definitions (in `_collections`) and their tables, changed
+/// together in one transaction so that the schema and the tables never disagree, also across a crash.
+public struct CollectionRegistry: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// The records layer's migrations; the executable appends them after the store's.
+    public static let migrations: StoreMigrations = {
+        var migrations = StoreMigrations()
+        migrations.append("records.0001-collections") { db in
+            try db.execute(sql: """
+                CREATE TABLE _collections (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    definition TEXT NOT NULL CHECK (json_valid(definition)),
+                    created TEXT NOT NULL,
+                    updated TEXT NOT NULL
+                ) STRICT
+                """)
+        }
+        return migrations
+    }()
+
+    // MARK: Reading
+
+    public func list() throws -> [Collection] {
+        try store.read { db in try Self.all(db) }
+    }
+
+    /// The collection called `name` (case-insensitive), or `.collectionMissing`.
+    public func get(_ name: String) throws -> Collection {
+        try store.read { db in try Self.load(db, name) }
+    }
+
+    static func all(_ db: Database) throws -> [Collection] {
+        try String.fetchAll(db, sql: "SELECT definition FROM _collections ORDER BY name").map(decode)
+    }
+
+    static func load(_ db: Database, _ name: String) throws -> Collection {
+        guard let definition = try String.fetchOne(db, sql: "SELECT definition FROM _collections WHERE name = ?", arguments: [name]) else {
+            throw SchemaError(.collectionMissing, collection: name, message: "no such collection; `burg collections list` shows them")
+        }
+        return try decode(definition)
+    }
+
+    private static func decode(_ text: String) throws -> Collection {
+        try JSONDecoder().decode(Collection.self, from: Data(text.utf8))
+    }
+
+    private static func encode(_ collection: Collection) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(collection), as: UTF8.self)
+    }
+
+    // MARK: Changing
+
+    /// Creates the collection and its table, indexes included. Relation targets must exist.
+    @discardableResult
+    public func create(_ collection: Collection) throws -> Collection {
+        try collection.validate()
+        return try store.write { db in
+            if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
+                throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
+            }
+            try Self.checkRelations(db, collection)
+            var created = collection
+            created.created = FilterSQL.formatDate(Date())
+            created.updated = created.created
+            try Self.createTable(db, created, as: created.name)
+            try db.execute(
+                sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
+                arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
+            return created
+        }
+    }
+
+    /// Deletes the collection and its table. A collection that still holds records, or that another
+    /// collection's relation field refers to, is refused unless `force`.
+    public func delete(_ name: String, force: Bool = false) throws {
+        try store.write { db in
+            let collection = try Self.load(db, name)
+            if !force {
+                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
+                if count > 0 {
+                    throw SchemaError(.wouldLoseData, collection: collection.name,
+                        message: "holds \(count) records; export them first, or delete with --force")
+                }
+            }
+            for other in try Self.all(db) where other.name != collection.name {
+                if let field = other.fields.first(where: { $0.type == .relation && $0.collection?.lowercased() == collection.name.lowercased() }) {
+                    throw SchemaError(.referenced, collection: collection.name,
+                        message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
+                }
+            }
+            try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
+            try db.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
+        }
+    }
+
+    /// Changes a collection's definition and migrates its table in the same transaction: fields added,
+    /// renamed (same field id, new name), dropped, retyped; indexes changed. Changes that would lose
+    /// data — dropping a field that holds values, retyping a field of a non-empty table — are refused
+    /// unless `force`.
+    @discardableResult
+    public func update(_ name: String, to new: Collection, force: Bool = false) throws -> Collection {
+        try new.validate()
+        return try store.write { db in
+            let old = try Self.load(db, name)
+            var updated = new
+            updated.id = old.id
+            updated.created = old.created
+            updated.updated = FilterSQL.formatDate(Date())
+            if old.name.lowercased() != new.name.lowercased(),
+               try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
+                throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
+            }
+            try Self.checkRelations(db, updated)
+            try SchemaMigration(old: old, new: updated, force: force).apply(db)
+            try db.execute(
+                sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
+                arguments: [updated.name, try Self.encode(updated), updated.updated, updated.id])
+            return updated
+        }
+    }
+
+    // MARK: DDL
+
+    static func createTable(_ db: Database, _ collection: Collection, as tableName: String) throws {
+        let columns = [
+            "\"id\" TEXT PRIMARY KEY NOT NULL CHECK (length(\"id\") BETWEEN 1 AND 64)",
+            "\"created\" TEXT NOT NULL DEFAULT ''",
+            "\"updated\" TEXT NOT NULL DEFAULT ''",
+        ] + collection.fields.map(\.columnDefinition)
+        try db.execute(sql: "CREATE TABLE \(quoteIdentifier(tableName)) (\(columns.joined(separator: ", ")))")
+        try createIndexes(db, collection, table: tableName)
+    }
+
+    /// Unique fields get a partial unique index (empty values exempt); declared indexes as declared;
+    /// `created` an index for the default sort.
+    static func createIndexes(_ db: Database, _ collection: Collection, table: String) throws {
+        let quotedTable = quoteIdentifier(table)
+        try db.execute(sql: "CREATE INDEX \(quoteIdentifier("_\(collection.id)_created")) ON \(quotedTable) (\"created\")")
+        for field in collection.fields where field.unique {
+            let column = quoteIdentifier(field.name)
+            let empty = field.isMultiple ? "'[]'" : SchemaMigration.emptyValue(field)
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX \(quoteIdentifier("_\(collection.id)_\(field.id)_unique")) ON \(quotedTable) (\(column))
+                WHERE \(column) IS NOT \(empty)
+                """)
+        }
+        for index in collection.indexes {
+            let columns = index.fields.map(quoteIdentifier).joined(separator: ", ")
+            try db.execute(sql: """
+                CREATE \(index.unique ? "UNIQUE " : "")INDEX \(quoteIdentifier("_\(collection.id)_\(index.name)")) \
+                ON \(quotedTable) (\(columns))
+                """)
+        }
+    }
+
+    static func dropIndexes(_ db: Database, table: String) throws {
+        let names = try String.fetchAll(db, sql: """
+            SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
+            """, arguments: [table])
+        for name in names { try db.execute(sql: "DROP INDEX \(quoteIdentifier(name))") }
+    }
+
+    private static func checkRelations(_ db: Database, _ collection: Collection) throws {
+        for field in collection.fields where field.type == .relation {
+            let target = field.collection ?? ""
+            if target.lowercased() == collection.name.lowercased() { continue }  // self-relation
+            if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [target]) == nil {
+                throw SchemaError(.invalidOptions, collection: collection.name, field: field.name,
+                    message: "refers to collection \"\(target)\", which does not exist")
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// The type of a collection field. Each maps to a typed SQLite column (see ``Field/columnDefinition``).
+public enum FieldType: String, Sendable, Codable, CaseIterable {
+    case text, number, bool, email, url, date, select, json, relation, file
+}
+
+/// A field of a collection: its name, type and constraints. Encoded in PocketBase's shape
+/// (`{"id", "name", "type", "required", …type options}`) so collections round-trip through the API.
+public struct Field: Sendable, Equatable, Codable {
+    /// Stable identity: a rename keeps the id, which is how a schema change tells a rename from drop+add.
+    public var id: String
+    public var name: String
+    public var type: FieldType
+    public var required: Bool = false
+    /// Unique across the collection (a UNIQUE index). Empty values are exempt.
+    public var unique: Bool = false
+    /// text/email/url: min/max length in characters; number: min/max value; select/relation/file: ignored.
+    public var min: Double?
+    public var max: Double?
+    /// text: a regular expression every non-empty value must match.
+    public var pattern: String?
+    /// number: only integers.
+    public var onlyInt: Bool = false
+    /// select: the allowed values.
+    public var values: [String]?
+    /// select/relation/file: how many values one record may hold; above 1 the field is multi-valued.
+    public var maxSelect: Int?
+    /// relation: the name of the collection referred to.
+    public var collection: String?
+    /// file: largest accepted size in bytes, and accepted MIME types (empty: any).
+    public var maxSize: Int?
+    public var mimeTypes: [String]?
+    /// text: served by a full-text (trigram) index for `~`.
+    public var searchable: Bool = false
+
+    public init(id: String? = nil, name: String, type: FieldType) {
+        self.id = id ?? "f_" + name
+        self.name = name
+        self.type = type
+    }
+
+    /// Multi-valued fields are stored as a JSON array.
+    public var isMultiple: Bool {
+        switch type {
+        case .select, .relation, .file: return (maxSelect ?? 1) > 1
+        default: return false
+        }
+    }
+
+    /// The SQLite column: typed, NOT NULL with an empty default where PocketBase returns "" / 0 / false
+    /// for unset values, so that filters compare plain values.
+    var columnDefinition: String {
+        let column = quoteIdentifier(name)
+        if isMultiple { return "\(column) TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(\(column)))" }
+        switch type {
+        case .text, .email, .url, .date, .select, .relation, .file:
+            return "\(column) TEXT NOT NULL DEFAULT ''"
+        case .number:
+            return "\(column) REAL NOT NULL DEFAULT 0"
+        case .bool:
+            return "\(column) INTEGER NOT NULL DEFAULT 0 CHECK (\(column) IN (0, 1))"
+        case .json:
+            return "\(column) TEXT CHECK (\(column) IS NULL OR json_valid(\(column)))"
+        }
+    }
+}
+
+/// `"name"` with embedded quotes doubled. Only ever applied to names that passed ``SchemaError`` checks.
+func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

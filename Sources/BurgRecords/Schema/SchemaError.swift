@@ -1,0 +1,42 @@
+import BurgCore
+
+/// Why a collection could not be created, changed or deleted. The database is unchanged when this is thrown.
+public struct SchemaError: BurgError, Equatable {
+    public enum Code: String, Sendable, Equatable {
+        case invalidName = "schema_invalid_name"
+        case duplicateField = "schema_duplicate_field"
+        case reservedName = "schema_reserved_name"
+        case invalidOptions = "schema_invalid_options"
+        case collectionExists = "schema_collection_exists"
+        case collectionMissing = "schema_collection_missing"
+        case wouldLoseData = "schema_would_lose_data"
+        case referenced = "schema_referenced"
+    }
+
+    public var code: Code
+    /// The collection concerned.
+    public var collection: String
+    /// The field concerned, if any.
+    public var field: String?
+    public var message: String
+
+    public init(_ code: Code, collection: String, field: String? = nil, message: String) {
+        self.code = code
+        self.collection = collection
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        let subject = field.map { "field \"\($0)\" of collection \"\(collection)\"" } ?? "collection \"\(collection)\""
+        return "\(subject): \(message)"
+    }
+
+    public var exitCode: Int32 {
+        switch code {
+        case .collectionMissing: ExitStatus.noInput
+        case .collectionExists, .wouldLoseData, .referenced: ExitStatus.dataError
+        default: ExitStatus.usage
+        }
+    }
+}

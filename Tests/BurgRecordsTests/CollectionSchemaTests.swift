@@ -1,0 +1,177 @@
+import BurgRecords
+import BurgStore
+import BurgTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// A store in a fresh temp dir with the records migrations.
+struct RecordsFixture {
+    let dir: TemporaryDirectory
+    let store: Store
+    let collections: CollectionRegistry
+    let records: RecordStore
+
+    init() throws {
+        dir = try TemporaryDirectory()
+        store = try Store(StoreConfiguration(dataDirectory: dir.path), migrations: .store + CollectionRegistry.migrations)
+        collections = CollectionRegistry(store: store)
+        records = RecordStore(store: store)
+    }
+
+    func columns(_ table: String) throws -> [String: String] {
+        try store.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?)", arguments: [table])
+                .map { ($0["name"] as String, $0["type"] as String) })
+        }
+    }
+
+    static func patients() -> Collection {
+        var number = Field(name: "patient_number", type: .text)
+        number.required = true
+        number.unique = true
+        number.pattern = "^P[0-9]+$"
+        var name = Field(name: "name", type: .text)
+        name.required = true
+        name.max = 40
+        var email = Field(name: "email", type: .email)
+        email.required = false
+        var sex = Field(name: "sex", type: .select)
+        sex.values = ["f", "m", "x"]
+        var born = Field(name: "born", type: .date)
+        born.required = false
+        var visits = Field(name: "visits", type: .number)
+        visits.min = 0
+        visits.onlyInt = true
+        let consent = Field(name: "consent", type: .bool)
+        var tags = Field(name: "tags", type: .select)
+        tags.values = ["vip", "new", "allergy"]
+        tags.maxSelect = 3
+        let notes = Field(name: "notes", type: .json)
+        return Collection(name: "patients", fields: [number, name, email, sex, born, visits, consent, tags, notes])
+    }
+}
+
+@Suite struct CollectionSchemaTests {
+    @Test func aCollectionIsARealTableWithTypedColumns() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        let columns = try fixture.columns("patients")
+        #expect(columns["id"] == "TEXT")
+        #expect(columns["name"] == "TEXT")
+        #expect(columns["visits"] == "REAL")
+        #expect(columns["consent"] == "INTEGER")
+        #expect(columns.count == 12)
+        let indexes = try fixture.store.read { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'patients' AND sql IS NOT NULL")
+        }
+        #expect(indexes.contains { $0.contains("UNIQUE") && $0.contains("\"patient_number\"") })
+        #expect(try fixture.collections.get("PATIENTS").name == "patients")  // names are case-insensitive
+    }
+
+    @Test(arguments: [
+        (Collection(name: "9lives", fields: []), SchemaError.Code.invalidName),
+        (Collection(name: "_secret", fields: []), .invalidName),
+        (Collection(name: "sqlite_x", fields: []), .invalidName),
+        (Collection(name: "a\"; DROP TABLE x; --", fields: []), .invalidName),
+        (Collection(name: "t", fields: [Field(name: "id", type: .text)]), .reservedName),
+        (Collection(name: "t", fields: [Field(name: "a", type: .text), Field(id: "other", name: "A", type: .number)]), .duplicateField),
+        (Collection(name: "t", fields: [Field(name: "s", type: .select)]), .invalidOptions),
+        (Collection(name: "t", fields: [Field(name: "r", type: .relation)]), .invalidOptions),
+    ])
+    func invalidDefinitionsAreRefusedAndCreateNothing(_ collection: Collection, _ code: SchemaError.Code) throws {
+        let fixture = try RecordsFixture()
+        let error = #expect(throws: SchemaError.self) { try fixture.collections.create(collection) }
+        #expect(error?.code == code)
+        let tables = try fixture.store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name != 'grdb_migrations'") }
+        #expect(tables.isEmpty)
+    }
+
+    @Test func aRelationToAMissingCollectionIsRefused() throws {
+        let fixture = try RecordsFixture()
+        var relation = Field(name: "customer", type: .relation)
+        relation.collection = "customers"
+        let error = #expect(throws: SchemaError.self) { try fixture.collections.create(Collection(name: "orders", fields: [relation])) }
+        #expect(error?.message.contains("does not exist") == true)
+    }
+
+    @Test func schemaChangesOnAPopulatedCollectionKeepEveryValue() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        var created: [BurgRecords.Record] = []
+        for index in 0..<50 {
+            created.append(try fixture.records.create("patients", [
+                "patient_number": .string("P\(index)"), "name": .string("Name \(index)"), "visits": .number(Double(index)),
+                "tags": .array([.string("vip")]), "notes": .object(["n": .number(Double(index))]),
+            ]))
+        }
+        var changed = RecordsFixture.patients()
+        changed.fields[1].name = "full_name"  // rename: same id
+        changed.fields.append(Field(name: "insurance", type: .text))  // add
+        changed.indexes = [Collection.Index(name: "by_visits", fields: ["visits"])]
+        try fixture.collections.update("patients", to: changed)
+
+        let page = try fixture.records.list("patients", { var q = ListQuery(); q.perPage = 500; return q }())
+        #expect(page.totalItems == 50)
+        for record in created {
+            let now = try fixture.records.get("patients", id: record.id)
+            #expect(now.values["full_name"] == record.values["name"])
+            #expect(now.values["visits"] == record.values["visits"])
+            #expect(now.values["tags"] == record.values["tags"])
+            #expect(now.values["notes"] == record.values["notes"])
+            #expect(now.values["insurance"] == .string(""))
+            #expect(now.values["name"] == nil)
+        }
+        #expect(try fixture.columns("patients")["full_name"] == "TEXT")
+    }
+
+    @Test func changesThatWouldLoseDataAreRefusedUnlessForced() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        let record = try fixture.records.create("patients", ["patient_number": "P1", "name": "Ann", "email": "ann@example.com"])
+        let before = try fixture.collections.get("patients")
+
+        var dropEmail = before
+        dropEmail.fields.removeAll { $0.name == "email" }
+        let error = #expect(throws: SchemaError.self) { try fixture.collections.update("patients", to: dropEmail) }
+        #expect(error?.code == .wouldLoseData)
+        #expect(error?.field == "email")
+        #expect(try fixture.collections.get("patients") == before)  // nothing changed
+        #expect(try fixture.records.get("patients", id: record.id).values["email"] == "ann@example.com")
+
+        var retype = before
+        retype.fields[1].type = .number  // name "Ann" is not a number
+        #expect(throws: SchemaError.self) { try fixture.collections.update("patients", to: retype) }
+        #expect(try fixture.records.get("patients", id: record.id).values["name"] == "Ann")
+
+        // A lossless retype goes through: visits (number) → text keeps "0".
+        var lossless = before
+        lossless.fields[5].type = .text
+        lossless.fields[5].min = nil
+        try fixture.collections.update("patients", to: lossless)
+        #expect(try fixture.records.get("patients", id: record.id).values["visits"] == "0")
+
+        try fixture.collections.update("patients", to: { var c = try fixture.collections.get("patients"); c.fields.removeAll { $0.name == "email" }; return c }(), force: true)
+        #expect(try fixture.records.get("patients", id: record.id).values["email"] == nil)
+    }
+
+    @Test func deletingACollectionWithRecordsOrReferencesIsRefusedUnlessForced() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(Collection(name: "customers", fields: [Field(name: "name", type: .text)]))
+        var relation = Field(name: "customer", type: .relation)
+        relation.collection = "customers"
+        try fixture.collections.create(Collection(name: "orders", fields: [relation]))
+        try fixture.records.create("customers", ["name": "ACME"])
+
+        #expect(throws: SchemaError.self) { try fixture.collections.delete("customers") }
+        let referenced = #expect(throws: SchemaError.self) { try fixture.collections.delete("customers", force: true) }
+        #expect(referenced?.code == .referenced)
+        try fixture.collections.delete("orders")
+        try fixture.collections.delete("customers", force: true)
+        #expect(try fixture.collections.list().isEmpty)
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

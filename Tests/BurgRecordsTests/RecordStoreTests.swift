@@ -1,0 +1,103 @@
+import BurgRecords
+import BurgStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct RecordStoreTests {
+    @Test func validationReportsEveryFieldErrorAtOnceAndStoresNothing() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        let error = #expect(throws: ValidationError.self) {
+            try fixture.records.create("patients", [
+                "patient_number": "X1", "email": "not-an-email", "sex": "q", "visits": .number(1.5),
+                "tags": .array(["vip", "new", "allergy", "vip2"]), "born": "31/12/2020", "unknown": "x",
+            ])
+        }
+        #expect(error?.fields["name"]?.code == "validation_required")
+        #expect(error?.fields["patient_number"]?.code == "validation_invalid_format")
+        #expect(error?.fields["email"]?.code == "validation_invalid_email")
+        #expect(error?.fields["sex"]?.code == "validation_invalid_value")
+        #expect(error?.fields["visits"]?.code == "validation_only_int_constraint")
+        #expect(error?.fields["tags"]?.code == "validation_too_many_values")
+        #expect(error?.fields["born"]?.code == "validation_invalid_date")
+        #expect(error?.fields["unknown"]?.code == "validation_unknown_field")
+        #expect(try fixture.records.list("patients", ListQuery()).totalItems == 0)
+    }
+
+    @Test func aDuplicateUniqueValueIsAFieldErrorNotACrash() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        try fixture.records.create("patients", ["patient_number": "P1", "name": "Ann"])
+        let error = #expect(throws: ValidationError.self) {
+            try fixture.records.create("patients", ["patient_number": "P1", "name": "Bob"])
+        }
+        #expect(error?.fields["patient_number"]?.code == "validation_not_unique")
+        #expect(try fixture.records.list("patients", ListQuery()).totalItems == 1)
+    }
+
+    @Test func createReadUpdateDeleteRoundTripsValues() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        let created = try fixture.records.create("patients", [
+            "patient_number": "P7", "name": "Ann", "born": "1980-02-03", "consent": .bool(true),
+            "tags": .array(["vip", "vip", "new"]), "notes": .object(["allergies": .array(["nuts"])]),
+        ])
+        #expect(created.id.count == 15)
+        #expect(created.values["born"] == "1980-02-03 00:00:00.000Z")
+        #expect(created.values["consent"] == .bool(true))
+        #expect(created.values["tags"] == .array(["vip", "new"]))  // duplicates collapse
+        let updated = try fixture.records.update("patients", id: created.id, ["name": "Anna"])
+        #expect(updated.values["name"] == "Anna")
+        #expect(updated.values["patient_number"] == "P7")
+        try fixture.records.delete("patients", id: created.id)
+        #expect(throws: BurgRecords.RecordError.self) { try fixture.records.get("patients", id: created.id) }
+        #expect(throws: BurgRecords.RecordError.self) { try fixture.records.delete("patients", id: created.id) }
+    }
+
+    @Test func pagesHaveExactTotalsAndAPagePastTheEndIsEmptyWithTotals() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        for index in 0..<23 {
+            try fixture.records.create("patients", ["patient_number": .string("P\(index)"), "name": .string("N\(index % 5)"), "visits": .number(Double(index))])
+        }
+        var query = ListQuery()
+        query.perPage = 10
+        query.sort = "-visits"
+        query.filter = "visits >= 3"
+        let first = try fixture.records.list("patients", query)
+        #expect(first.totalItems == 20)
+        #expect(first.totalPages == 2)
+        #expect(first.items.map { $0.values["visits"] } == (13...22).reversed().map { .number(Double($0)) })
+        query.page = 5
+        let past = try fixture.records.list("patients", query)
+        #expect(past.items.isEmpty)
+        #expect(past.totalItems == 20)
+        query.skipTotal = true
+        #expect(try fixture.records.list("patients", query).totalItems == -1)
+        query.perPage = 501
+        #expect(throws: BurgRecords.RecordError.self) { try fixture.records.list("patients", query) }
+        var bad = ListQuery()
+        bad.filter = "nmae = 1"
+        #expect(throws: FilterError.self) { try fixture.records.list("patients", bad) }
+        bad.filter = ""
+        bad.sort = "nope"
+        #expect(throws: FilterError.self) { try fixture.records.list("patients", bad) }
+    }
+
+    @Test func filtersFollowRelationPaths() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(Collection(name: "customers", fields: [Field(name: "name", type: .text)]))
+        var relation = Field(name: "customer", type: .relation)
+        relation.collection = "customers"
+        try fixture.collections.create(Collection(name: "orders", fields: [relation, Field(name: "qty", type: .number)]))
+        let acme = try fixture.records.create("customers", ["name": "ACME"])
+        let initech = try fixture.records.create("customers", ["name": "Initech"])
+        try fixture.records.create("orders", ["customer": .string(acme.id), "qty": .number(5)])
+        try fixture.records.create("orders", ["customer": .string(initech.id), "qty": .number(7)])
+        var query = ListQuery()
+        query.filter = "customer.name ~ 'acm' && qty > 1"
+        let result = try fixture.records.list("orders", query)
+        #expect(result.items.map { $0.values["customer"] } == [.string(acme.id)])
+    }
+}
