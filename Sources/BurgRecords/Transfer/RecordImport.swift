@@ -1,0 +1,270 @@
+import BurgCore
+import BurgStore
+import Foundation
+import GRDB
+import SystemPackage
+
+/// How an import reads and commits.
+public struct ImportOptions: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case ndjson, csv }
+    public enum OnError: String, Sendable, CaseIterable {
+        /// Stop at the first bad line; batches committed before it stay, nothing after it is committed.
+        case abort
+        /// Report the bad line and go on.
+        case skip
+    }
+
+    public var format: Format = .ndjson
+    public var batchSize: Int = 1_000
+    /// Validate only; commit nothing.
+    public var dryRun: Bool = false
+    public var onError: OnError = .abort
+    /// At most this many line errors are kept in the report (all are counted).
+    public var maxReportedErrors: Int = 100
+
+    public init() {}
+}
+
+/// A line that could not be imported.
+public struct ImportLineError: Sendable, Equatable, Encodable {
+    public var line: Int
+    public var message: String
+    public var fields: [String: FieldError]
+}
+
+/// What an import did.
+public struct ImportReport: Sendable, Equatable, Encodable {
+    public var lines = 0
+    public var imported = 0
+    public var failed = 0
+    public var committedBatches = 0
+    public var bytesRead = 0
+    public var aborted = false
+    public var errors: [ImportLineError] = []
+}
+
+/// Progress of a running import, for progress bars.
+public struct ImportProgress: Sendable {
+    public var bytesRead: Int
+    public var totalBytes: Int?
+    public var lines: Int
+    public var imported: Int
+    public var failed: Int
+}
+
+/// Why an import could not run at all (as opposed to bad lines, which the report lists).
+public struct ImportError: BurgError {
+    public enum Code: Sendable { case cannotOpen, badHeader, aborted }
+    public var code: Code
+    public var path: String
+    public var message: String
+    public var report: ImportReport?
+
+    public var description: String { "import of \(path): \(message)" }
+    public var exitCode: Int32 {
+        switch code {
+        case .cannotOpen: ExitStatus.noInput
+        case .badHeader, .aborted: ExitStatus.dataError
+        }
+    }
+}
+
+/// Streams NDJSON or CSV into a collection: memory stays flat whatever the file size; rows are validated
+/// as they are read and committed in batches (one write transaction each).
+public struct RecordImporter: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Imports the file at `path`. With `.abort`, the first bad line throws ``ImportError`` (`.aborted`,
+    /// carrying the report): batches before it stay committed, the batch it was in is not.
+    public func importFile(
+        _ path: FilePath, into collectionName: String, options: ImportOptions = ImportOptions(),
+        progress: (ImportProgress) -> Void = { _ in }
+    ) throws -> ImportReport {
+        let descriptor = open(path.string, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ImportError(code: .cannotOpen, path: path.string, message: SystemError(call: "open", errno: errno).message)
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        let totalBytes = fstat(descriptor, &status) == 0 ? Int(status.st_size) : nil
+        return try run(LineReader(descriptor: descriptor), name: path.string, totalBytes: totalBytes,
+                       into: collectionName, options: options, progress: progress)
+    }
+
+    private func run(
+        _ reader: LineReader, name: String, totalBytes: Int?, into collectionName: String, options: ImportOptions,
+        progress: (ImportProgress) -> Void
+    ) throws -> ImportReport {
+        var reader = reader
+        let collection = try CollectionRegistry(store: store).get(collectionName)
+        let validator = RecordValidator(collection)
+        var report = ImportReport()
+        var batch: [(line: Int, id: String?, columns: [String: RecordValidator.ColumnValue])] = []
+        var header: [String]?
+        var csv = CSVRecordParser()
+        var recordStartLine = 0
+        let insert = InsertStatement(collection)
+
+        func fail(_ line: Int, _ message: String, _ fields: [String: FieldError] = [:]) throws {
+            report.failed += 1
+            if report.errors.count < options.maxReportedErrors {
+                report.errors.append(ImportLineError(line: line, message: message, fields: fields))
+            }
+            if options.onError == .abort {
+                report.aborted = true
+                report.bytesRead = reader.bytesRead
+                throw ImportError(code: .aborted, path: name, message: "line \(line): \(message); stopped, "
+                    + "\(report.imported) records committed before it, nothing after", report: report)
+            }
+        }
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            if !options.dryRun {
+                let rows = batch
+                let outcome: InsertStatement.Outcome
+                do {
+                    outcome = try store.write { db in try insert.run(db, rows, skipBadRows: options.onError == .skip) }
+                } catch let failure as ImportBatchFailure {
+                    batch.removeAll()
+                    try fail(failure.line, failure.error.description, failure.error.fields)
+                    return
+                }
+                for (line, error) in outcome.failures { try fail(line, error.description, error.fields) }
+                report.imported += outcome.inserted
+                report.committedBatches += 1
+            } else {
+                report.imported += batch.count
+            }
+            batch.removeAll(keepingCapacity: true)
+            progress(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, lines: report.lines,
+                                    imported: report.imported, failed: report.failed))
+        }
+
+        while let line = try reader.next() {
+            report.lines += 1
+            let values: [String: JSONValue]
+            switch options.format {
+            case .ndjson:
+                if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+                guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+                    try fail(report.lines, "not a JSON object")
+                    continue
+                }
+                values = object
+                recordStartLine = report.lines
+            case .csv:
+                if !csv.isIncomplete { recordStartLine = report.lines }
+                let fields: [String]
+                do {
+                    guard let complete = try csv.consume(line) else { continue }
+                    fields = complete
+                } catch {
+                    csv = CSVRecordParser()
+                    try fail(report.lines, "malformed CSV (\(error))")
+                    continue
+                }
+                guard let names = header else {
+                    let unknown = fields.filter { collection.field(named: $0) == nil && !Collection.systemFields.contains($0) }
+                    guard unknown.isEmpty else {
+                        throw ImportError(code: .badHeader, path: name,
+                            message: "header names unknown fields: \(unknown.joined(separator: ", ")) (known: \(collection.fields.map(\.name).joined(separator: ", ")))")
+                    }
+                    header = fields
+                    continue
+                }
+                guard fields.count == names.count else {
+                    try fail(recordStartLine, "has \(fields.count) fields, the header has \(names.count)")
+                    continue
+                }
+                var object: [String: JSONValue] = [:]
+                for (key, text) in zip(names, fields) where !["created", "updated"].contains(key) {
+                    let field = collection.field(named: key)
+                    if field?.type == .json || field?.isMultiple == true, let parsed = try? JSONValue.parse(text) {
+                        object[key] = parsed
+                    } else {
+                        object[key] = .string(text)
+                    }
+                }
+                values = object
+            }
+            var fieldValues = values
+            let id = fieldValues.removeValue(forKey: "id").flatMap { if case .string(let s) = $0 { s } else { nil } }
+            fieldValues.removeValue(forKey: "created")
+            fieldValues.removeValue(forKey: "updated")
+            fieldValues.removeValue(forKey: "collectionId")
+            fieldValues.removeValue(forKey: "collectionName")
+            if let id, !RecordID.isValid(id) {
+                try fail(recordStartLine, "invalid id \(id)", ["id": FieldError("validation_invalid_value", "Must be 15 characters of a-z and 0-9.")])
+                continue
+            }
+            do {
+                batch.append((recordStartLine, id, try validator.validate(fieldValues)))
+            } catch {
+                try fail(recordStartLine, error.description, error.fields)
+                continue
+            }
+            if batch.count >= options.batchSize { try flush() }
+        }
+        if csv.isIncomplete { try fail(recordStartLine, "a quoted CSV field is never closed") }
+        try flush()
+        report.bytesRead = reader.bytesRead
+        return report
+    }
+}
+
+/// The prepared INSERT of one collection, run for a batch inside one transaction.
+struct InsertStatement: Sendable {
+    let collection: Collection
+    let sql: String
+
+    init(_ collection: Collection) {
+        self.collection = collection
+        let names = ["\"id\"", "\"created\"", "\"updated\""] + collection.fields.map { quoteIdentifier($0.name) }
+        sql = "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+    }
+
+    struct Outcome { var inserted = 0; var failures: [(Int, ValidationError)] = [] }
+
+    /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
+    /// `skipBadRows` skips just that row (each row in its own savepoint).
+    func run(_ db: Database, _ rows: [(line: Int, id: String?, columns: [String: RecordValidator.ColumnValue])], skipBadRows: Bool) throws -> Outcome {
+        // Prepared per batch, not cached: after a failed step SQLite's reset reports that failure once
+        // more, so a statement that failed is replaced rather than reused.
+        var statement = try db.makeStatement(sql: sql)
+        let now = FilterSQL.formatDate(Date())
+        var outcome = Outcome()
+        for row in rows {
+            var arguments: [(any DatabaseValueConvertible)?] = [row.id ?? RecordID.generate(), now, now]
+            for field in collection.fields { arguments.append(RecordStore.databaseValue(row.columns[field.name] ?? .null)) }
+            do {
+                if skipBadRows {
+                    try db.execute(sql: "SAVEPOINT burg_row")
+                }
+                try RecordStore.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
+                if skipBadRows { try db.execute(sql: "RELEASE burg_row") }
+                outcome.inserted += 1
+            } catch let error as ValidationError {
+                statement = try db.makeStatement(sql: sql)
+                if skipBadRows {
+                    try db.execute(sql: "ROLLBACK TO burg_row")
+                    try db.execute(sql: "RELEASE burg_row")
+                    outcome.failures.append((row.line, error))
+                } else {
+                    throw ImportBatchFailure(line: row.line, error: error)
+                }
+            }
+        }
+        return outcome
+    }
+}
+
+/// A row of a batch broke a constraint in abort mode: the batch's transaction is rolled back.
+struct ImportBatchFailure: Error {
+    var line: Int
+    var error: ValidationError
+}
