@@ -73,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "burg",
             dependencies: [
+                "BurgRecords",
                 "BurgCore",
                 "BurgStore",
                 "BurgBench",
@@ -121,7 +122,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BurgStoreTests",
-            dependencies: ["BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
+            dependencies: [
+                "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

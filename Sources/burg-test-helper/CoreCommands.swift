@@ -116,7 +116,7 @@ struct AtomicWriteOnce: ParsableCommand {
     }
 }
 
-/// Streams one checksummed file of `megabytes` MB through AtomicFile, then prints its peak resident size.
+/// Streams one checksummed file of `megabytes` MB through AtomicFile, then prints its peak resident size (KiB).
 struct WriteLarge: ParsableCommand {
     @Argument var path: String
     @Option var megabytes: Int = 128
@@ -125,9 +125,12 @@ struct WriteLarge: ParsableCommand {
         try AtomicFile.write(to: FilePath(path)) { writer in
             try ChecksummedContent.generate(sequence: 1, size: megabytes << 20) { try writer.write($0) }
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        say("maxrss-kb \(usage.ru_maxrss)")
+        // VmHWM is the peak resident size of this program's own address space. (getrusage's ru_maxrss
+        // would also count the parent's pages that a fork-then-exec child carried before exec.)
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?
+            .split(separator: " ").dropFirst().first.map(String.init) ?? "-1"
+        say("maxrss-kb \(peak)")
     }
 }
 

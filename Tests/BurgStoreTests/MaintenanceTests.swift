@@ -1,0 +1,61 @@
+import BurgStore
+import BurgTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+@Suite struct MaintenanceTests {
+    @Test func vacuumIntoWritesACompleteCopyAndNeverOverwrites() throws {
+        let dir = try TemporaryDirectory()
+        let store = try openCounterStore(dir.storeConfiguration)
+        for _ in 0..<50 { _ = try store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 1000) } }
+        let target = dir.path("compact.db")
+        try store.vacuum(into: target)
+        let copy = try DatabaseQueue(path: target.string)
+        #expect(try copy.read { try CounterSchema.value($0) } == 50)
+        #expect(try copy.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
+        try copy.close()
+
+        let before = fileBytes(target)
+        let error = #expect(throws: StoreError.self) { try store.vacuum(into: target) }
+        #expect(error?.description.contains("already exists") == true)
+        #expect(fileBytes(target) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path.string).filter { $0.contains("burg-tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func vacuumInPlaceShrinksAFileWithFreePagesAndKeepsTheData() throws {
+        let dir = try TemporaryDirectory()
+        let store = try openCounterStore(dir.storeConfiguration)
+        for _ in 0..<200 { _ = try store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 8000) } }
+        try store.write { db in try db.execute(sql: "UPDATE increments SET payload = NULL") }
+        try store.checkpoint(.truncate)
+        let before = try store.info()
+        #expect(before.freelistPages > 100)
+        try store.vacuum()
+        let after = try store.info()
+        #expect(after.databaseBytes < before.databaseBytes / 2)
+        #expect(after.walBytes == 0)
+        #expect(try store.read { try CounterSchema.value($0) } == 200)
+    }
+
+    @Test func theMaintenanceServiceCheckpointsUntilGracefulShutdown() async throws {
+        let dir = try TemporaryDirectory()
+        var configuration = dir.storeConfiguration
+        configuration.walSizeLimit = 64 << 10
+        let store = try openCounterStore(configuration)
+        for _ in 0..<100 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 2000) } }
+        var maintenanceConfiguration = StoreMaintenance.Configuration()
+        maintenanceConfiguration.checkpointInterval = .milliseconds(50)
+        let service = StoreMaintenance(store: store, configuration: maintenanceConfiguration)
+        let task = Task { try await service.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while store.statistics.lastCheckpoint?.mode != .truncate && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        task.cancel()
+        _ = try? await task.value
+        #expect(store.statistics.lastCheckpoint?.mode == .truncate)
+        #expect(store.statistics.lastCheckpoint?.walBytesAfter == 0)
+    }
+}
