@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BurgRecordsTests",
-            dependencies: ["BurgRecords", "BurgStore", "BurgTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BurgRecords", "BurgStore", "BurgTestSupport", "burg", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -14,6 +14,9 @@ struct BurgCommand: AsyncParsableCommand {
             74 I/O error, 75 busy: try again (e.g. Burg already running), 77 permission denied, 78 bad configuration.
             """,
         version: BurgVersion.current,
-        subcommands: [ServeCommand.self, DBCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, DBCommand.self, CollectionsCommand.self, RecordsCommand.self, ImportCommand.self,
+            ExportCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -8,6 +8,15 @@ public struct Collection: Sendable, Equatable, Codable {
         public var name: String
         public var fields: [String]
         public var unique: Bool = false
+
+        private enum CodingKeys: String, CodingKey { case name, fields, unique }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            fields = try c.decode([String].self, forKey: .fields)
+            unique = try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false
+        }
         public init(name: String, fields: [String], unique: Bool = false) {
             self.name = name
             self.fields = fields
@@ -27,6 +36,19 @@ public struct Collection: Sendable, Equatable, Codable {
         self.name = name
         self.fields = fields
         self.indexes = indexes
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, name, fields, indexes, created, updated }
+
+    /// Decodes PocketBase-shaped JSON: `name` is required; `fields` and `indexes` default to none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? "pbc_" + RecordID.generate()
+        fields = try c.decodeIfPresent([Field].self, forKey: .fields) ?? []
+        indexes = try c.decodeIfPresent([Index].self, forKey: .indexes) ?? []
+        created = try c.decodeIfPresent(String.self, forKey: .created) ?? ""
+        updated = try c.decodeIfPresent(String.self, forKey: .updated) ?? ""
     }
 
     /// Names of the columns every collection has.

@@ -38,6 +38,30 @@ public struct Field: Sendable, Equatable, Codable {
         self.type = type
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, searchable
+    }
+
+    /// Decodes PocketBase-shaped JSON: only `name` and `type` are required; `id` defaults to `f_<name>`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        type = try c.decode(FieldType.self, forKey: .type)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? "f_" + name
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
+        unique = try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false
+        min = try c.decodeIfPresent(Double.self, forKey: .min)
+        max = try c.decodeIfPresent(Double.self, forKey: .max)
+        pattern = try c.decodeIfPresent(String.self, forKey: .pattern)
+        onlyInt = try c.decodeIfPresent(Bool.self, forKey: .onlyInt) ?? false
+        values = try c.decodeIfPresent([String].self, forKey: .values)
+        maxSelect = try c.decodeIfPresent(Int.self, forKey: .maxSelect)
+        collection = try c.decodeIfPresent(String.self, forKey: .collection)
+        maxSize = try c.decodeIfPresent(Int.self, forKey: .maxSize)
+        mimeTypes = try c.decodeIfPresent([String].self, forKey: .mimeTypes)
+        searchable = try c.decodeIfPresent(Bool.self, forKey: .searchable) ?? false
+    }
+
     /// Multi-valued fields are stored as a JSON array.
     public var isMultiple: Bool {
         switch type {

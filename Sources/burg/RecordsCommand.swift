@@ -1,0 +1,132 @@
+import ArgumentParser
+import BurgCore
+import BurgRecords
+import Foundation
+import SystemPackage
+
+/// `burg records list <collection>`.
+struct RecordsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "records",
+        abstract: "Read records (safe while `burg serve` runs).",
+        subcommands: [List.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List one page of a collection's records.",
+            discussion: "The filter language is PocketBase's: name = 'Ann' && (age > 18 || vip = true), name ~ 'an', customer.name = 'ACME'.")
+        @OptionGroup var dataDir: DataDirOptions
+        @Argument(help: "The collection.") var collection: String
+        @Option(help: "Filter expression.") var filter: String = ""
+        @Option(help: "Sort, e.g. --sort=-created,name (a leading - sorts descending; write it with =).") var sort: String = ""
+        @Option(help: "Page number, from 1.") var page: Int = 1
+        @Option(name: .customLong("per-page"), help: "Records per page (1-500).") var perPage: Int = 30
+        @Flag(help: "Print JSON in PocketBase's list shape.") var json = false
+
+        func run() async throws {
+            try await reportingErrors {
+                var query = ListQuery()
+                query.filter = filter
+                query.sort = sort
+                query.page = page
+                query.perPage = perPage
+                let result = try RecordStore(store: RecordsCLI.openStore(dataDir)).list(collection, query)
+                if json {
+                    let object: JSONValue = .object([
+                        "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
+                        "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
+                        "items": .array(result.items.map(\.json)),
+                    ])
+                    print(object.jsonText)
+                    return
+                }
+                for record in result.items { print(record.json.jsonText) }
+                FileHandle.standardError.write(Data("page \(result.page) of \(result.totalPages), \(result.totalItems) records\n".utf8))
+            }
+        }
+    }
+}
+
+extension ImportOptions.Format: ExpressibleByArgument {}
+extension ImportOptions.OnError: ExpressibleByArgument {}
+
+/// `burg import <collection> FILE`.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import NDJSON or CSV records into a collection, in batches.",
+        discussion: """
+            Streams the file (memory stays flat whatever its size), validates every line and commits in
+            batches. A bad line is reported with its line number; with --on-error abort (the default) the
+            import stops there and nothing after the last committed batch is kept. Exit status 65 when a
+            line was bad.
+            """)
+    @OptionGroup var dataDir: DataDirOptions
+    @Argument(help: "The collection.") var collection: String
+    @Argument(help: "The NDJSON or CSV file.") var file: String
+    @Option(help: "ndjson or csv (default: from the file's extension).") var format: ImportOptions.Format?
+    @Option(name: .customLong("batch-size"), help: "Records per transaction.") var batchSize: Int = 1_000
+    @Option(name: .customLong("on-error"), help: "abort or skip.") var onError: ImportOptions.OnError = .abort
+    @Flag(name: .customLong("dry-run"), help: "Validate only; commit nothing.") var dryRun = false
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            var options = ImportOptions()
+            options.format = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .ndjson)
+            options.batchSize = max(1, batchSize)
+            options.onError = onError
+            options.dryRun = dryRun
+            let store = try RecordsCLI.openStore(dataDir)
+            let bar = ProgressBar(label: "importing \(file)")
+            let report: ImportReport
+            do {
+                report = try RecordImporter(store: store).importFile(FilePath(file), into: collection, options: options) { progress in
+                    bar.update(done: progress.bytesRead, total: progress.totalBytes, detail: "\(progress.imported) records, \(progress.failed) bad")
+                }
+            } catch let error as ImportError {
+                bar.finish()
+                if json, let report = error.report { try RecordsCLI.printJSON(report) }
+                throw error
+            }
+            bar.finish()
+            if json { return try RecordsCLI.printJSON(report) }
+            print("\(dryRun ? "validated" : "imported") \(report.imported) records from \(report.lines) lines; \(report.failed) bad")
+            for error in report.errors { print("line \(error.line): \(error.message)") }
+            if report.failed > 0 { throw ExitCode(ExitStatus.dataError) }
+        }
+    }
+}
+
+/// `burg export <collection> --format ndjson|csv`.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a collection as NDJSON or CSV (a consistent snapshot), to standard output or a file.")
+    @OptionGroup var dataDir: DataDirOptions
+    @Argument(help: "The collection.") var collection: String
+    @Option(help: "ndjson or csv.") var format: ImportOptions.Format = .ndjson
+    @Option(help: "Only records matching this filter.") var filter: String = ""
+    @Option(name: .shortAndLong, help: "Write to this file (atomically) instead of standard output.") var output: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let exporter = RecordExporter(store: try RecordsCLI.openStore(dataDir))
+            if let output {
+                var count = 0
+                try AtomicFile.write(to: FilePath(output)) { writer in
+                    count = try exporter.export(collection, format: format, filter: filter) { try writer.write(Array($0.utf8)) }
+                }
+                FileHandle.standardError.write(Data("exported \(count) records to \(output)\n".utf8))
+            } else {
+                var buffer = ""
+                try exporter.export(collection, format: format, filter: filter) { line in
+                    buffer += line
+                    if buffer.utf8.count > 1 << 16 { FileHandle.standardOutput.write(Data(buffer.utf8)); buffer = "" }
+                }
+                FileHandle.standardOutput.write(Data(buffer.utf8))
+            }
+        }
+    }
+}
