@@ -1,0 +1,145 @@
+import BurgBench
+import BurgCore
+import BurgTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+/// `burg bench ...` as a user runs it: real processes, real signals.
+@Suite struct BenchCommandTests {
+    func startLongRun(_ dir: TemporaryDirectory, engine: String = "native") throws -> ChildProcess {
+        try ChildProcess.burg(
+            "bench", "run", "--target", dir.path("target").string, "--data-dir", dir.path("data").string,
+            "--file-size", "32M", "--duration", "30", "--ramp", "0", "--engine", engine, "--only", "RND4K Q1T1 read")
+    }
+
+    func makeTarget(_ dir: TemporaryDirectory) throws {
+        try FileManager.default.createDirectory(atPath: dir.path("target").string, withIntermediateDirectories: false)
+    }
+
+    @Test(arguments: ["native"] + (fioInstalled ? ["fio"] : []))
+    func sigintMidRunLeavesNoTestFile(engine: String) throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let run = try startLongRun(dir, engine: engine)
+        // Measuring: the progress line reports I/O.
+        #expect(waitUntil { run.standardError.contains("RND4K Q1T1 read [\(engine)]") }, "\(run.standardError)")
+        #expect(!testFiles(in: dir.path("target")).isEmpty)
+        run.signal(SIGINT)
+        #expect(try run.wait(timeout: .seconds(20)) == 130)
+        #expect(run.standardError.contains("interrupted; its test files were removed"))
+        #expect(testFiles(in: dir.path("target")).isEmpty)
+        #expect(!run.lines.contains { $0.contains("fio") && $0.contains("MB/s") })
+        // No fio left behind either.
+        let fioLeft = try ChildProcess(FilePath("/usr/bin/pgrep"), ["-f", "filename=\(dir.path("target").string)"])
+        #expect(try fioLeft.wait() == 1)
+    }
+
+    @Test func aSecondRunOnTheSameTargetExitsBusyNamingTheFirst() throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let first = try startLongRun(dir)
+        defer { first.signal(SIGKILL) }
+        #expect(waitUntil { first.standardError.contains("RND4K Q1T1 read [native]") }, "\(first.standardError)")
+        let second = try ChildProcess.burg(
+            "bench", "run", "--target", dir.path("target").string, "--data-dir", dir.path("data").string, "--file-size", "16M")
+        #expect(try second.wait() == ExitStatus.tempFail)
+        #expect(second.standardError.contains("a benchmark is already running on \(dir.path("target"))"))
+        #expect(second.standardError.contains("pid \(first.pid): "))
+        #expect(second.standardError.contains("bench run"))
+    }
+
+    @Test func aRunKilledWithSIGKILLLeavesFilesThatTheNextRunRemoves() throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let crashed = try startLongRun(dir)
+        #expect(waitUntil { crashed.standardError.contains("RND4K Q1T1 read [native]") }, "\(crashed.standardError)")
+        crashed.signal(SIGKILL)
+        _ = try crashed.wait()
+        #expect(!testFiles(in: dir.path("target")).isEmpty)
+        let next = try ChildProcess.burg(
+            "bench", "run", "--target", dir.path("target").string, "--data-dir", dir.path("data").string,
+            "--file-size", "16M", "--duration", "0.3", "--ramp", "0", "--only", "RND4K Q1T1 read")
+        #expect(try next.wait() == 0, "\(next.standardError)")
+        #expect(testFiles(in: dir.path("target")).isEmpty)
+    }
+
+    @Test(arguments: [
+        (["--target", "/etc"], ExitStatus.noPermission, "system directory"),
+        (["--target", "/nonexistent-burg-dir"], ExitStatus.noInput, "create the directory first"),
+        (["--target", "TARGET", "--file-size", "100T"], ExitStatus.cantCreate, "too little free space"),
+        (["--target", "TARGET", "--fio-option", "exec_prerun=touch /tmp/x"], ExitStatus.usage, "runs a program"),
+        (["--target", "TARGET", "--file-size", "lots"], ExitStatus.usage, "--file-size"),
+        (["--target", "TARGET", "--only", "nothing"], ExitStatus.usage, "no cdm workload matches"),
+        (["--target", "TARGET", "--preset", "video", "--engine", "both"], ExitStatus.usage, "native engine only"),
+    ])
+    func badInputExitsWithAClearCodeAndChangesNothing(arguments: [String], status: Int32, message: String) throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let resolved = arguments.map { $0 == "TARGET" ? dir.path("target").string : $0 }
+        let command = try ChildProcess(BuiltProducts.burg, ["bench", "run", "--data-dir", dir.path("data").string] + resolved)
+        #expect(try command.wait() == status, "\(command.standardError)")
+        #expect(command.standardError.contains(message), "\(command.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("data").string), "the data directory was created")
+        #expect(testFiles(in: dir.path("target")).isEmpty)
+    }
+
+    @Test func runsAreStoredAndCanBeListedShownComparedAndExported() throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        for _ in 0..<2 {
+            let run = try ChildProcess.burg(
+                "bench", "run", "--target", dir.path("target").string, "--data-dir", dir.path("data").string,
+                "--file-size", "16M", "--duration", "0.3", "--ramp", "0.1", "--only", "RND4K Q1T1", "--json")
+            #expect(try run.wait() == 0, "\(run.standardError)")
+            let json = try JSONDecoder().decode(BenchRun.self, from: Data(run.lines.joined(separator: "\n").utf8))
+            #expect(json.results.map(\.workload.name) == ["RND4K Q1T1 read", "RND4K Q1T1 write"])
+            #expect(json.id != nil)
+        }
+        func burg(_ arguments: String...) throws -> [String] {
+            let command = try ChildProcess(BuiltProducts.burg, arguments + ["--data-dir", dir.path("data").string])
+            #expect(try command.wait() == 0, "\(arguments): \(command.standardError)")
+            return command.lines
+        }
+        let history = try burg("bench", "history")
+        #expect(history.count == 2 && history[0].hasPrefix("2\t") && history[1].hasPrefix("1\t"))
+        let show = try burg("bench", "show", "1").joined(separator: "\n")
+        #expect(show.contains("RND4K Q1T1 read") && show.contains("MB/s") && show.contains("MiB/s"))
+        let compare = try burg("bench", "compare", "1", "2").joined(separator: "\n")
+        #expect(compare.contains("RND4K Q1T1 write") && compare.contains("B/A"))
+        let csv = try burg("bench", "export", "2", "--format", "csv")
+        #expect(csv[0].hasPrefix("run,engine,workload,read_bytes,write_bytes"))
+        #expect(csv.count == 3 && csv[1].hasPrefix("2,native,RND4K Q1T1 read,"))
+        let exported = try burg("bench", "export", "2", "--format", "json").joined(separator: "\n")
+        let run = try JSONDecoder().decode(BenchRun.self, from: Data(exported.utf8))
+        #expect(run.id == 2 && !run.results[0].samples.isEmpty)
+        #expect(run.machine.fileSystem == "ext4" || run.machine.fileSystem != nil)
+
+        let missing = try ChildProcess.burg("bench", "show", "99", "--data-dir", dir.path("data").string)
+        #expect(try missing.wait() == ExitStatus.noInput)
+        #expect(missing.standardError.contains("there is no benchmark run 99"))
+        // The database with BurgBench's tables still opens for the rest of Burg.
+        let info = try ChildProcess.burg("db", "info", "--data-dir", dir.path("data").string)
+        #expect(try info.wait() == 0, "\(info.standardError)")
+    }
+
+    @Test func theVideoPresetFindsTheStreamsASlowRateSustains() throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let run = try ChildProcess.burg(
+            "bench", "run", "--preset", "video", "--target", dir.path("target").string, "--data-dir", dir.path("data").string,
+            "--stream-rate", "2MB/s", "--fps", "25", "--streams", "3", "--duration", "0.6", "--json")
+        #expect(try run.wait() == 0, "\(run.standardError)")
+        let result = try JSONDecoder().decode(BenchRun.self, from: Data(run.lines.joined(separator: "\n").utf8))
+        let video = try #require(result.video)
+        #expect(video.steps.map(\.streams) == [1, 2, 3])
+        #expect(video.sustainedStreams == 3)
+        for step in video.steps {
+            #expect(step.frames == UInt64(15 * step.streams))
+            #expect(step.lateFrames == 0)
+            // Paced by the frame clock: about the stream rate times the streams, not the disk's speed.
+            #expect(step.bytesPerSecond < Double(step.streams) * 2_000_000 * 1.3)
+        }
+        #expect(testFiles(in: dir.path("target")).isEmpty)
+    }
+}
