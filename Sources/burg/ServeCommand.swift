@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var dataDir: DataDirOptions
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
+    @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
+    var config: String?
 
     func run() async throws {
         LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
@@ -33,12 +35,24 @@ struct ServeCommand: AsyncParsableCommand {
                     "pid": "\(ProcessIdentity.pid)",
                 ])
             // STORE: open the Store here and add its maintenance service to `services`.
+            let settings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
+            let storeConfiguration = storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
+            logger.info(
+                "store settings",
+                metadata: [
+                    "configFile": "\(settings.filePath?.string ?? "none")",
+                    "synchronous": "\(storeConfiguration.synchronous.rawValue)",
+                    "busyTimeout": "\(storeConfiguration.busyTimeout.seconds)",
+                    "retryDeadline": "\(storeConfiguration.retry.deadline.seconds)",
+                    "maxReaders": "\(storeConfiguration.maxReaders)",
+                    "walSizeLimit": "\(storeConfiguration.walSizeLimit)",
+                ])
             let store = try Store(
-                storeOptions.configuration(dataDirectory: dataDir.filePath), migrations: BurgSchema.migrations,
+                storeConfiguration, migrations: BurgSchema.migrations,
                 logger: Logger(label: "burg.store"))
             let services: [any Service] = [
                 UntilShutdown(),
-                StoreMaintenance(store: store, configuration: storeOptions.maintenance),
+                StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
             ]
             let group = ServiceGroup(
                 configuration: .init(
