@@ -6,6 +6,7 @@
 #
 #   Benchmarks/bench-fidelity.sh                 # 3 runs, 1 GiB file, 5 s + 1 s ramp per workload
 #   REPEAT=5 DURATION=10 FILE_SIZE=2G TARGET=/mnt/disk/x Benchmarks/bench-fidelity.sh
+#   FIO_OPTIONS="scramble_buffers=0 fsync=0" Benchmarks/bench-fidelity.sh   # fio options, space-separated
 #
 # Needs fio (scripts/install-system-packages.sh). Run it on a quiet machine: each engine measures the
 # disk as it is during its own few seconds, so other load shows up as a ratio away from 1.
@@ -17,20 +18,26 @@ RAMP=${RAMP:-1}
 FILE_SIZE=${FILE_SIZE:-1G}
 TARGET=${TARGET:-$PWD/.build-bench-fidelity/target}
 SCRATCH=${SCRATCH:-.build-bench}
+# fio's default scramble_buffers rewrites every write buffer at a CPU cost the native engine does not
+# have (docs/PERFORMANCE.md); FIO_OPTIONS= (empty) runs fio with its defaults.
+FIO_OPTIONS=${FIO_OPTIONS-scramble_buffers=0}
+fio_args=()
+for option in $FIO_OPTIONS; do fio_args+=(--fio-option "$option"); done
 command -v fio >/dev/null || { echo "fio is not installed: bash scripts/install-system-packages.sh" >&2; exit 69; }
 
 swift build -c release --scratch-path "$SCRATCH" --product burg >&2
 burg="$SCRATCH/release/burg"
 mkdir -p "$TARGET"
 data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
 out=$(mktemp -d)
+trap 'rm -rf "$data" "$out"' EXIT
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); fs $(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$TARGET"); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "command: $burg bench run --preset cdm --engine both --target $TARGET --file-size $FILE_SIZE --duration $DURATION --ramp $RAMP (x$REPEAT)"
+echo "command: $burg bench run --preset cdm --engine both --target $TARGET --file-size $FILE_SIZE --duration $DURATION --ramp $RAMP${FIO_OPTIONS:+ (fio: $FIO_OPTIONS)} (x$REPEAT)"
 for i in $(seq 1 "$REPEAT"); do
     "$burg" bench run --preset cdm --engine both --target "$TARGET" --data-dir "$data" \
-        --file-size "$FILE_SIZE" --duration "$DURATION" --ramp "$RAMP" --json > "$out/run-$i.json" 2> "$out/run-$i.log"
+        --file-size "$FILE_SIZE" --duration "$DURATION" --ramp "$RAMP" ${fio_args[@]+"${fio_args[@]}"} --json \
+        > "$out/run-$i.json" 2> "$out/run-$i.log"
     echo "run $i done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
 done
 

@@ -45,7 +45,8 @@ public struct BenchRun: Codable, Sendable, Equatable {
     /// The target as resolved (symlinks followed).
     public var target: String
     public var machine: MachineInfo
-    /// cdm: one result per workload and engine, in the order they ran (native then fio per workload).
+    /// cdm: one result per workload and engine, in the order they ran (with two engines, the first goes
+    /// first on even-numbered workloads and second on odd-numbered ones).
     public var results: [BenchResult]
     public var video: VideoResult?
     public var verify: Verifier.Report?

@@ -90,8 +90,11 @@ public struct PreparedBench: Sendable {
         switch settings.preset {
         case .cdm:
             let file = try target.makeTestFile("cdm", size: settings.fileSize, cancellation: cancellation)
-            for workload in workloads {
-                for engine in settings.engines {
+            for (index, workload) in workloads.enumerated() {
+                // Alternate which engine goes first, so that neither always meets the disk right after the
+                // other's writes (background flushes, thermal or host throttling) and both orders are seen.
+                let engines = index % 2 == 0 ? settings.engines : settings.engines.reversed()
+                for engine in engines {
                     let live = LiveCounters()
                     let result = try Ticker.reporting(
                         phase: workload.name, engine: engine, total: workload.rampUp + workload.duration,

@@ -146,11 +146,12 @@ public final class BenchTarget: Sendable {
         let buffer = SystemIO.randomBuffer(chunk, seed: UInt64(truncatingIfNeeded: SystemIO.now()))
         defer { free(buffer) }
         var written: UInt64 = 0
-        var generator = FastRandom(seed: UInt64(size))
+        var seed = UInt64(truncatingIfNeeded: SystemIO.now())
         while written < size {
             if cancellation.isCancelled { throw BenchError(.interrupted, subject: directory.string) }
-            // A new first word per MiB: no two chunks are equal.
-            buffer.storeBytes(of: generator.next(), as: UInt64.self)
+            // Fresh random bytes for every chunk: no two blocks of the file are equal or compressible.
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            SystemIO.fillRandom(buffer, chunk, seed: seed)
             let count = Int(min(UInt64(chunk), size - written))
             let result = pwrite(fd, buffer, count, off_t(written))
             if result < 0 {

@@ -158,7 +158,8 @@ private final class Worker: @unchecked Sendable {
         var random = FastRandom(seed: UInt64(truncatingIfNeeded: SystemIO.now()) &+ UInt64(index) &* 0x9E37_79B9)
         let buffer = SystemIO.randomBuffer(blockSize, seed: random.next())
         defer { free(buffer) }
-        let stamp = buffer.bindMemory(to: UInt64.self, capacity: 1)
+        let stamp = buffer.bindMemory(to: UInt64.self, capacity: blockSize / 8)
+        let pages = max(1, blockSize / 4096)
 
         let region = workload.regionSize
         let blocks = region / UInt64(blockSize)
@@ -184,9 +185,11 @@ private final class Worker: @unchecked Sendable {
             let offset = off_t(regionStart + block * UInt64(blockSize))
             let isRead = workload.readPercent == 100 || (workload.readPercent > 0 && Int(random.next() % 100) < workload.readPercent)
             if !isRead {
-                // A fresh first word per write keeps deduplicating storage from recognising the block.
+                // A fresh word in every 4 KiB of every write keeps deduplicating storage from recognising
+                // blocks (like fio's scramble_buffers); the rest stays random, so nothing compresses.
                 writes &+= 1
-                stamp.pointee = writes ^ random.next()
+                let word = writes ^ random.next()
+                for page in 0..<pages { stamp[page * 512] = word &+ UInt64(page) }
             }
             let start = SystemIO.now()
             let count = isRead ? pread(fd, buffer, blockSize, offset) : pwrite(fd, buffer, blockSize, offset)

@@ -91,6 +91,26 @@ import Testing
         }
     }
 
+    @Test func testFilesArePreFilledWithIncompressibleDataSoReadsNeverHitHoles() throws {
+        let dir = try TemporaryDirectory()
+        let target = try BenchTarget.acquire(dir.path, configuration: BenchConfiguration(), bytesNeeded: 8 << 20, allowCached: false)
+        defer { target.removeTestFiles(); target.release() }
+        let file = try target.makeTestFile("probe", size: 8 << 20)
+        var status = stat()
+        #expect(stat(file.string, &status) == 0)
+        #expect(status.st_size == 8 << 20)
+        // Every byte allocated on disk: no holes.
+        #expect(Int(status.st_blocks) * 512 >= 8 << 20)
+        let data = try Data(contentsOf: URL(fileURLWithPath: file.string))
+        // No two 4 KiB blocks alike (nothing for deduplicating storage to find).
+        let blocks = stride(from: 0, to: data.count, by: 4096).map { data[$0..<($0 + 4096)] }
+        #expect(Set(blocks).count == blocks.count, "repeated 4 KiB blocks")
+        // Random bytes: every byte value about equally often (zeros or text would be far off).
+        var counts = [Int](repeating: 0, count: 256)
+        for byte in data.prefix(1 << 20) { counts[Int(byte)] += 1 }
+        #expect(counts.max()! < 4096 + 600 && counts.min()! > 4096 - 600)
+    }
+
     @Test func leftoversOfACrashedRunAreRemovedByTheNext() throws {
         let dir = try TemporaryDirectory()
         let leftover = dir.path(BenchTarget.testFilePrefix + "99999-cdm")
