@@ -39,6 +39,8 @@ struct BenchCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var dataDir: DataDirOptions
         @Option(help: "cdm (CrystalDiskMark's set) or video.") var preset: Preset = .cdm
+        @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); its bench.allowedTargets limits where benchmarks may write.", valueName: "FILE"))
+        var config: String?
         @Option(help: ArgumentHelp("Directory on the disk to measure.", valueName: "DIR")) var target: String
         @Option(help: "native, fio or both (side by side).") var engine: EngineChoice = .native
         @Option(help: ArgumentHelp("Test file size (1G = 2^30 bytes, 1GB = 10^9).", valueName: "size")) var fileSize = "1G"
@@ -86,8 +88,12 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try settings()
             try await reportingErrors {
+                let burgSettings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
+                var benchConfiguration = BenchConfiguration()
+                benchConfiguration.allowedTargets = (burgSettings.stringArray("bench.allowedTargets") ?? []).map { FilePath($0) }
+                benchConfiguration.fioPath = burgSettings.string("bench.fioPath").map { FilePath($0) }
                 // Refusals (target, space, options, fio) come first and leave everything unchanged.
-                let prepared = try BenchRunner().prepare(settings)
+                let prepared = try BenchRunner(configuration: benchConfiguration).prepare(settings)
                 let store: Store
                 do {
                     store = try BenchCommand.openStore(dataDir, create: true)

@@ -34,6 +34,9 @@ struct BurgSettings: Sendable {
         environment.double(forKey: key) ?? file?.double(forKey: key) ?? file?.int(forKey: key).map(Double.init)
     }
     func int(_ key: ConfigKey) -> Int? { environment.int(forKey: key) ?? file?.int(forKey: key) }
+    func stringArray(_ key: ConfigKey) -> [String]? {
+        environment.stringArray(forKey: key) ?? file?.stringArray(forKey: key)
+    }
     func bool(_ key: ConfigKey) -> Bool? { environment.bool(forKey: key) ?? file?.bool(forKey: key) }
 }
 

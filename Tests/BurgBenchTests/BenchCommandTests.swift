@@ -84,6 +84,20 @@ import Testing
         #expect(testFiles(in: dir.path("target")).isEmpty)
     }
 
+    @Test func theConfigFilesAllowListRefusesOtherTargets() throws {
+        let dir = try TemporaryDirectory()
+        try makeTarget(dir)
+        let config = dir.path("burg.json")
+        try AtomicFile.write(Array(#"{"bench": {"allowedTargets": ["/nonexistent/bench-area"]}}"#.utf8), to: config)
+        let run = try ChildProcess(BuiltProducts.burg, [
+            "bench", "run", "--config", config.string, "--data-dir", dir.path("data").string,
+            "--target", dir.path("target").string, "--file-size", "8M", "--duration", "1",
+        ])
+        #expect(try run.wait() == ExitStatus.noPermission, "\(run.standardError)")
+        #expect(run.standardError.contains("/nonexistent/bench-area"), "\(run.standardError)")
+        #expect(testFiles(in: dir.path("target")).isEmpty)
+    }
+
     @Test func runsAreStoredAndCanBeListedShownComparedAndExported() throws {
         let dir = try TemporaryDirectory()
         try makeTarget(dir)
