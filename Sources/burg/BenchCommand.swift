@@ -23,11 +23,6 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [Run.self, History.self, Show.self, Compare.self, Export.self]
     )
 
-    static func openStore(_ dataDir: DataDirOptions, create: Bool) throws -> Store {
-        var configuration = StoreConfiguration(dataDirectory: dataDir.filePath)
-        configuration.createIfMissing = create
-        return try Store(configuration, migrations: BurgSchema.migrations)
-    }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -96,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let prepared = try BenchRunner(configuration: benchConfiguration).prepare(settings)
                 let store: Store
                 do {
-                    store = try BenchCommand.openStore(dataDir, create: true)
+                    store = try dataDir.openStore(create: true)
                 } catch {
                     prepared.target.release()
                     throw error
@@ -119,7 +114,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let runs = try BenchHistory.list(in: BenchCommand.openStore(dataDir, create: false), limit: limit)
+                let runs = try BenchHistory.list(in: dataDir.openStore(create: false), limit: limit)
                 if json { return try DBCommand.printJSON(runs) }
                 if runs.isEmpty { print("no stored runs; `burg bench run --target DIR` makes one") }
                 for run in runs {
@@ -138,7 +133,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let run = try BenchHistory.load(id, in: BenchCommand.openStore(dataDir, create: false))
+                let run = try BenchHistory.load(id, in: dataDir.openStore(create: false))
                 print(json ? try BenchReport.json(run) : BenchReport.table(run))
             }
         }
@@ -152,7 +147,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let store = try BenchCommand.openStore(dataDir, create: false)
+                let store = try dataDir.openStore(create: false)
                 print(BenchReport.compare(try BenchHistory.load(a, in: store), try BenchHistory.load(b, in: store)))
             }
         }
@@ -168,7 +163,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let run = try BenchHistory.load(id, in: BenchCommand.openStore(dataDir, create: false))
+                let run = try BenchHistory.load(id, in: dataDir.openStore(create: false))
                 print(format == .csv ? BenchReport.csv(run) : try BenchReport.json(run), terminator: format == .csv ? "" : "\n")
             }
         }

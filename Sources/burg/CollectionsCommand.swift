@@ -20,7 +20,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let collections = try CollectionRegistry(store: RecordsCLI.openStore(dataDir)).list()
+                let collections = try CollectionRegistry(store: dataDir.openStore()).list()
                 if json { return try RecordsCLI.printJSON(collections) }
                 for collection in collections {
                     print("\(collection.name)\t\(collection.fields.count) fields\t\(collection.fields.map(\.name).joined(separator: ", "))")
@@ -36,7 +36,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try RecordsCLI.printJSON(try CollectionRegistry(store: RecordsCLI.openStore(dataDir)).get(name))
+                try RecordsCLI.printJSON(try CollectionRegistry(store: dataDir.openStore()).get(name))
             }
         }
     }
@@ -60,7 +60,7 @@ struct CollectionsCommand: AsyncParsableCommand {
                 } catch {
                     throw CLIInputError(message: "\(file) is not a collection definition: \(error)")
                 }
-                let created = try CollectionRegistry(store: RecordsCLI.openStore(dataDir, create: true)).create(collection)
+                let created = try CollectionRegistry(store: dataDir.openStore(create: true)).create(collection)
                 print("created collection \(created.name) (\(created.fields.count) fields)")
             }
         }
@@ -74,7 +74,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try CollectionRegistry(store: RecordsCLI.openStore(dataDir)).delete(name, force: force)
+                try CollectionRegistry(store: dataDir.openStore()).delete(name, force: force)
                 print("deleted collection \(name)")
             }
         }
@@ -83,11 +83,6 @@ struct CollectionsCommand: AsyncParsableCommand {
 
 /// Helpers shared by the records commands.
 enum RecordsCLI {
-    /// Opens the database; commands that write (`collections create`, `import`) create it if needed.
-    static func openStore(_ dataDir: DataDirOptions, create: Bool = false) throws -> Store {
-        guard create else { return try DBCommand.openStore(dataDir) }
-        return try Store(StoreConfiguration(dataDirectory: dataDir.filePath), migrations: BurgSchema.migrations)
-    }
 
     static func printJSON(_ value: some Encodable) throws {
         try DBCommand.printJSON(value)

@@ -13,11 +13,6 @@ struct DBCommand: AsyncParsableCommand {
         subcommands: [Info.self, Health.self, Optimize.self, Checkpoint.self, Vacuum.self]
     )
 
-    static func openStore(_ dataDir: DataDirOptions) throws -> Store {
-        var configuration = StoreConfiguration(dataDirectory: dataDir.filePath)
-        configuration.createIfMissing = false
-        return try Store(configuration, migrations: BurgSchema.migrations)
-    }
 
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
@@ -39,7 +34,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let info = try DBCommand.openStore(dataDir).info()
+                let info = try dataDir.openStore().info()
                 if json { return try DBCommand.printJSON(info) }
                 print("""
                     database:       \(info.path)
@@ -65,7 +60,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let health = try DBCommand.openStore(dataDir).health(quickCheckBudget: .seconds(budget))
+                let health = try dataDir.openStore().health(quickCheckBudget: .seconds(budget))
                 if json {
                     try DBCommand.printJSON(health)
                 } else {
@@ -89,7 +84,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try DBCommand.openStore(dataDir).optimize()
+                try dataDir.openStore().optimize()
                 print("optimized")
             }
         }
@@ -102,7 +97,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let result = try DBCommand.openStore(dataDir).checkpoint(mode)
+                let result = try dataDir.openStore().checkpoint(mode)
                 if result.busy {
                     print("checkpoint (\(mode.rawValue)) could not complete: a reader or writer was in the way; WAL is \(result.walBytesAfter) bytes. See `burg db health`.")
                     throw ExitCode(ExitStatus.tempFail)
@@ -125,7 +120,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let store = try DBCommand.openStore(dataDir)
+                let store = try dataDir.openStore()
                 if let into {
                     try store.vacuum(into: FilePath(into))
                     print("wrote compacted copy to \(into)")

@@ -31,7 +31,7 @@ struct RecordsCommand: AsyncParsableCommand {
                 query.sort = sort
                 query.page = page
                 query.perPage = perPage
-                let result = try RecordStore(store: RecordsCLI.openStore(dataDir)).list(collection, query)
+                let result = try RecordStore(store: dataDir.openStore()).list(collection, query)
                 if json {
                     let object: JSONValue = .object([
                         "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
@@ -78,7 +78,7 @@ struct ImportCommand: AsyncParsableCommand {
             options.batchSize = max(1, batchSize)
             options.onError = onError
             options.dryRun = dryRun
-            let store = try RecordsCLI.openStore(dataDir)
+            let store = try dataDir.openStore()
             let bar = ProgressBar(label: "importing \(file)")
             let report: ImportReport
             do {
@@ -112,7 +112,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let exporter = RecordExporter(store: try RecordsCLI.openStore(dataDir))
+            let exporter = RecordExporter(store: try dataDir.openStore())
             if let output {
                 var count = 0
                 try AtomicFile.write(to: FilePath(output)) { writer in
