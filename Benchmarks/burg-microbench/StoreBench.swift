@@ -1,3 +1,4 @@
+import BurgCore
 import ArgumentParser
 import BurgStore
 import Foundation
@@ -146,7 +147,7 @@ struct StoreBench: ParsableCommand {
                 if result.firstError == nil { result.firstError = "\(error)" }
             }
         }
-        result.elapsed = (clock.now - start).secondsValue
+        result.elapsed = (clock.now - start).seconds
         result.retries = store?.statistics.retries ?? 0
         return result
     }
@@ -206,13 +207,4 @@ struct StoreBench: ParsableCommand {
     }
 }
 
-extension Duration {
-    fileprivate var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-    fileprivate var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
+

@@ -85,7 +85,7 @@ public struct FioRunner: Sendable {
         let timeout = Duration.seconds(workload.duration + workload.rampUp) + configuration.fioGrace
         var lastError: BenchError?
         for attempt in 1...2 {
-            if attempt == 2 { Thread.sleep(forTimeInterval: retryBackoff.timeInterval) }
+            if attempt == 2 { Thread.sleep(forTimeInterval: retryBackoff.seconds) }
             if cancellation.isCancelled { break }
             do throws(BenchError) {
                 let output = try ChildOutput.run(
@@ -196,9 +196,4 @@ struct ChildOutput: Sendable {
     }
 }
 
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
+

@@ -63,7 +63,7 @@ public struct LockError: BurgError, Equatable {
         case .wouldBlock:
             return "lock on \(path) is \(heldBy); try again when it is released"
         case .timedOut:
-            let seconds = waited.map { " after \(formatSeconds($0))" } ?? ""
+            let seconds = waited.map { " after \(formatDuration($0))" } ?? ""
             return "timed out\(seconds) waiting for lock on \(path), \(heldBy); "
                 + "wait for that process to finish or stop it"
         case .cancelled:
@@ -110,13 +110,4 @@ public struct LockError: BurgError, Equatable {
             }
         }
     }
-}
-
-/// "1.5 s", "250 ms"
-func formatSeconds(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    if milliseconds < 1000 { return "\(milliseconds) ms" }
-    let tenths = milliseconds / 100
-    return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
 }

@@ -128,4 +128,18 @@ extension Duration {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }
+
+    /// Whole microseconds (truncated).
+    public var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
+
+/// A duration for people: "1.25 s", "340 ms", "12 µs".
+public func formatDuration(_ duration: Duration) -> String {
+    let seconds = duration.seconds
+    if seconds >= 1 { return "\((seconds * 100).rounded() / 100) s" }
+    if seconds >= 0.001 { return "\((seconds * 10_000).rounded() / 10) ms" }
+    return "\(Int((seconds * 1_000_000).rounded())) µs"
 }

@@ -81,7 +81,7 @@ extension Store {
             // A connection of its own: VACUUM INTO reads one snapshot and needs no write lock on the
             // source, so neither this process's writer nor its readers are held up.
             var configuration = Configuration()
-            configuration.busyMode = .timeout(self.configuration.busyTimeout.secondsDouble)
+            configuration.busyMode = .timeout(self.configuration.busyTimeout.seconds)
             let connection = try DatabaseQueue(path: path.string, configuration: configuration)
             try connection.writeWithoutTransaction { db in
                 try db.execute(sql: "VACUUM INTO ?", arguments: [temporary.string])

@@ -278,11 +278,11 @@ public final class Store: Sendable {
 
     private func logSlowRead(duration: Duration, slowest: SlowestStatement) {
         logger.warning(
-            "slow read transaction: it held a snapshot for \(formatted(duration)), which keeps checkpoints from shrinking the WAL",
+            "slow read transaction: it held a snapshot for \(formatDuration(duration)), which keeps checkpoints from shrinking the WAL",
             metadata: [
                 "database": "\(path)",
                 "statement": "\(slowest.sql ?? "none took over 1 ms: the time went to the caller's code between statements")",
-                "statementDuration": "\(slowest.sql == nil ? "-" : formatted(slowest.duration))",
+                "statementDuration": "\(slowest.sql == nil ? "-" : formatDuration(slowest.duration))",
             ])
     }
 
@@ -351,7 +351,7 @@ public final class Store: Sendable {
         let path = configuration.databasePath
         do {
             var grdb = Configuration()
-            grdb.busyMode = .timeout(configuration.busyTimeout.secondsDouble)
+            grdb.busyMode = .timeout(configuration.busyTimeout.seconds)
             let connection = try DatabaseQueue(path: path.string, configuration: grdb)
             defer { try? connection.close() }
             let version = try connection.read { db in try SchemaVersion.read(db, migrations: migrations) }

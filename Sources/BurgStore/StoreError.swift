@@ -103,7 +103,7 @@ public struct StoreError: BurgError {
         switch code {
         case .busy:
             return "database at \(path) stayed locked: gave up after \(attempts) attempts in "
-                + "\(formatted(waited))\(cause)\(extra); a process holds a long write transaction "
+                + "\(formatDuration(waited))\(cause)\(extra); a process holds a long write transaction "
                 + "(see `burg db health`), stop it or raise the retry deadline"
         case .constraint:
             return "write to \(path) rejected by a constraint\(cause); change the data so it satisfies it"
@@ -150,10 +150,3 @@ public struct StoreError: BurgError {
     }
 }
 
-/// "1.25 s", "340 ms", "12 µs"
-func formatted(_ duration: Duration) -> String {
-    let seconds = duration.secondsDouble
-    if seconds >= 1 { return "\((seconds * 100).rounded() / 100) s" }
-    if seconds >= 0.001 { return "\((seconds * 10_000).rounded() / 10) ms" }
-    return "\(Int((seconds * 1_000_000).rounded())) µs"
-}

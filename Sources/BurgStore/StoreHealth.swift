@@ -123,8 +123,8 @@ extension Store {
         let start = ContinuousClock.now
         func result(ok: Bool, completed: Bool, problems: [String]) -> StoreHealth.QuickCheck {
             .init(ok: ok, completed: completed, problems: problems,
-                  milliseconds: (ContinuousClock.now - start).secondsDouble * 1000,
-                  budgetMilliseconds: budget.secondsDouble * 1000)
+                  milliseconds: (ContinuousClock.now - start).seconds * 1000,
+                  budgetMilliseconds: budget.seconds * 1000)
         }
         var problems: [String] = []
         var completed = true

@@ -88,9 +88,4 @@ struct StoreHoldSnapshot: ParsableCommand {
     }
 }
 
-extension Duration {
-    fileprivate var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-    }
-}
+

@@ -1,3 +1,4 @@
+import BurgCore
 import ArgumentParser
 import BurgBench
 import BurgRecords
@@ -93,9 +94,4 @@ enum BurgSchema {
 
 extension StoreConfiguration.Synchronous: ExpressibleByArgument {}
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
+

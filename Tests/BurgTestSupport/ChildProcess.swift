@@ -1,3 +1,4 @@
+import BurgCore
 import Foundation
 import SystemPackage
 
@@ -151,9 +152,4 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}
+
