@@ -27,6 +27,14 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // System headers Swift's Glibc module lacks (statfs). No logic lives here.
@@ -68,12 +76,74 @@ let package = Package(
                 "BurgCore",
                 "BurgStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Users, superusers, password hashing, tokens, lockout, rate limits and the audit log.
+        .target(
+            name: "BurgAuth",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                "BurgRecords",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The durable job queue, workers and their supervisor, cron schedules.
+        .target(
+            name: "BurgJobs",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Verified, consistent online backups, restore and retention.
+        .target(
+            name: "BurgBackup",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP API (Hummingbird 2): composition root, routes per capability, middleware.
+        .target(
+            name: "BurgServer",
+            dependencies: [
+                "BurgCore",
+                "BurgStore",
+                "BurgRecords",
+                "BurgAuth",
+                "BurgJobs",
+                "BurgBackup",
+                "BurgBench",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "burg",
             dependencies: [
+                "BurgServer",
+                "BurgAuth",
+                "BurgJobs",
+                "BurgBackup",
                 "BurgRecords",
                 "BurgCore",
                 "BurgStore",
@@ -139,6 +209,29 @@ let package = Package(
             name: "BurgBenchTests",
             dependencies: ["BurgBench", "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgAuthTests",
+            dependencies: ["BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgJobsTests",
+            dependencies: ["BurgJobs", "BurgStore", "BurgCore", "BurgTestSupport", "burg", "burg-test-helper", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgBackupTests",
+            dependencies: ["BurgBackup", "BurgStore", "BurgCore", "BurgRecords", "BurgTestSupport", "burg", "burg-test-helper", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgServerTests",
+            dependencies: [
+                "BurgServer", "BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg", "burg-test-helper",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

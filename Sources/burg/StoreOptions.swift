@@ -1,3 +1,4 @@
+import BurgAuth
 import BurgCore
 import ArgumentParser
 import BurgBench
@@ -89,7 +90,7 @@ struct StoreOptions: ParsableArguments {
 
 /// The migrations of a Burg database, in order. Each capability appends its own here when it arrives.
 enum BurgSchema {
-    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations
+    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations
 }
 
 extension StoreConfiguration.Synchronous: ExpressibleByArgument {}

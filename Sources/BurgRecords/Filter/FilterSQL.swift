@@ -75,6 +75,14 @@ public struct FilterSQL: Sendable {
         self.argumentCount = 0
     }
 
+    /// Both conditions (an access rule and a user's filter).
+    public func and(_ other: FilterSQL) -> FilterSQL {
+        var both = FilterSQL(sql: "(\(sql)) AND (\(other.sql))")
+        both.arguments = arguments + other.arguments
+        both.argumentCount = argumentCount + other.argumentCount
+        return both
+    }
+
     /// Dates are stored and compared as PocketBase's text form, `2024-01-31 09:05:00.000Z`.
     public static func formatDate(_ date: Date) -> String {
         let seconds = date.timeIntervalSince1970

@@ -32,6 +32,10 @@ public struct ListQuery: Sendable {
     public var filter: String = ""
     public var sort: String = ""
     public var skipTotal: Bool = false
+    /// Values of `@now` and `@request.*` for the filter and the access rule.
+    public var context = FilterContext()
+    /// An access rule (filter language) every listed record must also match; `nil` or `""`: none.
+    public var rule: String?
     public init() {}
 }
 
@@ -143,7 +147,10 @@ public struct RecordStore: Sendable {
         return try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
-            let condition = try FilterSQL.compile(query.filter, fields: fields)
+            var condition = try FilterSQL.compile(query.filter, fields: fields, context: query.context)
+            if let rule = query.rule, !rule.isEmpty {
+                condition = try FilterSQL.compile(rule, fields: fields, context: query.context).and(condition)
+            }
             let order = try SortOrder(query.sort, fields: fields).sql(fields: fields)
             let table = quoteIdentifier(collection.name)
             let orderBy = [order, "\(table).\"rowid\""].compactMap { $0 }.joined(separator: ", ")
@@ -173,7 +180,8 @@ public struct RecordStore: Sendable {
 
     static func record(from row: Row, _ collection: Collection) throws -> Record {
         var values: [String: JSONValue] = [:]
-        for field in collection.fields {
+        // Hidden fields (an auth record's password hash, token key) never leave the store as record JSON.
+        for field in collection.fields where !field.hidden {
             let stored: DatabaseValue = row[field.name]
             if field.isMultiple || field.type == .json {
                 if let text = String.fromDatabaseValue(stored) { values[field.name] = (try? JSONValue.parse(text)) ?? .null } else { values[field.name] = .null }

@@ -16,6 +16,11 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
     public var collection: String
     public var fields: [String: FieldError]
 
+    public init(collection: String, fields: [String: FieldError]) {
+        self.collection = collection
+        self.fields = fields
+    }
+
     public var description: String {
         "record of collection \"\(collection)\" is invalid: "
             + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.message) (\($0.value.code))" }.joined(separator: "; ")
@@ -39,6 +44,9 @@ public struct RecordValidator: Sendable {
             errors[key] = FieldError("validation_unknown_field", "Unknown field.")
         }
         for field in collection.fields {
+            // An update that leaves a hidden field (a password hash) alone keeps it: the stored record
+            // passed in as `existing` never carries hidden values.
+            if field.hidden, existing != nil, values[field.name] == nil { continue }
             let value = values[field.name] ?? existing?[field.name] ?? .null
             switch check(field, value) {
             case .success(let column): columns[field.name] = column

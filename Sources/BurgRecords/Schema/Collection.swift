@@ -24,31 +24,89 @@ public struct Collection: Sendable, Equatable, Codable {
         }
     }
 
+    /// `base` holds plain records; `auth` records can sign in (see BurgAuth), PocketBase's two kinds.
+    public enum Kind: String, Sendable, Codable { case base, auth }
+
+    /// Access rules in the filter language: `nil` = superusers only, `""` = anyone, otherwise a filter
+    /// that must match (`owner = @request.auth.id`). Enforced by the server, stored with the schema.
+    public struct Rules: Sendable, Equatable {
+        public var list: String?
+        public var view: String?
+        public var create: String?
+        public var update: String?
+        public var delete: String?
+        public init(list: String? = nil, view: String? = nil, create: String? = nil, update: String? = nil, delete: String? = nil) {
+            self.list = list
+            self.view = view
+            self.create = create
+            self.update = update
+            self.delete = delete
+        }
+        /// Everyone may do everything.
+        public static let open = Rules(list: "", view: "", create: "", update: "", delete: "")
+    }
+
     public var id: String
     public var name: String
+    public var type: Kind = .base
     public var fields: [Field]
     public var indexes: [Index] = []
+    public var rules = Rules()
+    /// Created by Burg itself (`_superusers`); may have a name starting with `_` and cannot be deleted.
+    public var system: Bool = false
     public var created: String = ""
     public var updated: String = ""
 
-    public init(name: String, fields: [Field], indexes: [Index] = [], id: String? = nil) {
+    public init(name: String, fields: [Field], indexes: [Index] = [], id: String? = nil, type: Kind = .base, rules: Rules = Rules()) {
         self.id = id ?? "pbc_" + RecordID.generate()
         self.name = name
         self.fields = fields
         self.indexes = indexes
+        self.type = type
+        self.rules = rules
     }
 
-    private enum CodingKeys: String, CodingKey { case id, name, fields, indexes, created, updated }
+    private enum CodingKeys: String, CodingKey {
+        case id, name, type, fields, indexes, system, created, updated
+        case listRule, viewRule, createRule, updateRule, deleteRule
+    }
 
-    /// Decodes PocketBase-shaped JSON: `name` is required; `fields` and `indexes` default to none.
+    /// Decodes PocketBase-shaped JSON: `name` is required; `type` defaults to `base`, `fields` and
+    /// `indexes` to none, absent rules to `nil` (superusers only).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         id = try c.decodeIfPresent(String.self, forKey: .id) ?? "pbc_" + RecordID.generate()
+        type = try c.decodeIfPresent(Kind.self, forKey: .type) ?? .base
         fields = try c.decodeIfPresent([Field].self, forKey: .fields) ?? []
         indexes = try c.decodeIfPresent([Index].self, forKey: .indexes) ?? []
+        rules = Rules(
+            list: try c.decodeIfPresent(String.self, forKey: .listRule),
+            view: try c.decodeIfPresent(String.self, forKey: .viewRule),
+            create: try c.decodeIfPresent(String.self, forKey: .createRule),
+            update: try c.decodeIfPresent(String.self, forKey: .updateRule),
+            delete: try c.decodeIfPresent(String.self, forKey: .deleteRule))
+        system = try c.decodeIfPresent(Bool.self, forKey: .system) ?? false
         created = try c.decodeIfPresent(String.self, forKey: .created) ?? ""
         updated = try c.decodeIfPresent(String.self, forKey: .updated) ?? ""
+    }
+
+    /// Encodes PocketBase's shape; a `nil` rule is written as `null`, as PocketBase does.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(type, forKey: .type)
+        try c.encode(fields, forKey: .fields)
+        try c.encode(indexes, forKey: .indexes)
+        try c.encode(rules.list, forKey: .listRule)
+        try c.encode(rules.view, forKey: .viewRule)
+        try c.encode(rules.create, forKey: .createRule)
+        try c.encode(rules.update, forKey: .updateRule)
+        try c.encode(rules.delete, forKey: .deleteRule)
+        try c.encode(system, forKey: .system)
+        try c.encode(created, forKey: .created)
+        try c.encode(updated, forKey: .updated)
     }
 
     /// Names of the columns every collection has.
@@ -58,7 +116,7 @@ public struct Collection: Sendable, Equatable, Codable {
 
     /// Checks names and options; throws the first problem found.
     public func validate() throws(SchemaError) {
-        guard Self.isValidName(name), !name.hasPrefix("_"), !name.lowercased().hasPrefix("sqlite_") else {
+        guard Self.isValidName(name), system || !name.hasPrefix("_"), !name.lowercased().hasPrefix("sqlite_") else {
             throw SchemaError(.invalidName, collection: name,
                 message: "a collection name is 1–63 letters, digits or _, starts with a letter, and not with \"sqlite_\"")
         }

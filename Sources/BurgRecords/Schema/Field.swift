@@ -31,6 +31,12 @@ public struct Field: Sendable, Equatable, Codable {
     public var mimeTypes: [String]?
     /// text: served by a full-text (trigram) index for `~`.
     public var searchable: Bool = false
+    /// Never part of a record's JSON, nor usable in filters by non-superusers (an auth record's
+    /// `password` hash and `tokenKey`).
+    public var hidden: Bool = false
+    /// Part of what makes the collection work (an auth collection's `email`, `password`, …): it cannot
+    /// be removed or renamed.
+    public var system: Bool = false
 
     public init(id: String? = nil, name: String, type: FieldType) {
         self.id = id ?? "f_" + name
@@ -39,7 +45,7 @@ public struct Field: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, searchable
+        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, searchable, hidden, system
     }
 
     /// Decodes PocketBase-shaped JSON: only `name` and `type` are required; `id` defaults to `f_<name>`.
@@ -60,6 +66,8 @@ public struct Field: Sendable, Equatable, Codable {
         maxSize = try c.decodeIfPresent(Int.self, forKey: .maxSize)
         mimeTypes = try c.decodeIfPresent([String].self, forKey: .mimeTypes)
         searchable = try c.decodeIfPresent(Bool.self, forKey: .searchable) ?? false
+        hidden = try c.decodeIfPresent(Bool.self, forKey: .hidden) ?? false
+        system = try c.decodeIfPresent(Bool.self, forKey: .system) ?? false
     }
 
     /// Multi-valued fields are stored as a JSON array.

@@ -1,0 +1,59 @@
+import BurgRecords
+
+/// The fields every auth collection has, and the collections every installation has: `users` (people who
+/// sign in to the organisation's apps) and `_superusers` (administrators, allowed everything).
+public enum AuthCollections {
+    public static let users = "users"
+    public static let superusers = "_superusers"
+
+    /// Names of the system fields of an auth collection. `password` holds a bcrypt hash and `tokenKey`
+    /// a random key that signed tokens are bound to; both are hidden: never in record JSON or filters.
+    public static let systemFieldNames = ["email", "emailVisibility", "verified", "password", "tokenKey", "lastLogin"]
+
+    /// `collection` with the auth system fields added in front of its own (existing fields of the same
+    /// name are replaced, so a client cannot weaken `password`'s options).
+    public static func prepare(_ collection: Collection) -> Collection {
+        var prepared = collection
+        prepared.type = .auth
+        var email = Field(name: "email", type: .email)
+        email.required = true
+        email.unique = true
+        email.system = true
+        var emailVisibility = Field(name: "emailVisibility", type: .bool)
+        emailVisibility.system = true
+        var verified = Field(name: "verified", type: .bool)
+        verified.system = true
+        var password = Field(name: "password", type: .text)
+        password.required = true
+        password.hidden = true
+        password.system = true
+        var tokenKey = Field(name: "tokenKey", type: .text)
+        tokenKey.required = true
+        tokenKey.hidden = true
+        tokenKey.system = true
+        var lastLogin = Field(name: "lastLogin", type: .date)
+        lastLogin.system = true
+        let system = [email, emailVisibility, verified, password, tokenKey, lastLogin]
+        let names = Set(systemFieldNames.map { $0.lowercased() })
+        prepared.fields = system + collection.fields.filter { !names.contains($0.name.lowercased()) }
+        return prepared
+    }
+
+    /// The default `users` collection, with PocketBase's default rules: anyone may sign up, a user may
+    /// see and change only their own record.
+    static var defaultUsers: Collection {
+        var name = Field(name: "name", type: .text)
+        name.max = 255
+        let own = "id = @request.auth.id"
+        return prepare(Collection(
+            name: users, fields: [name], id: "_pb_users_auth_",
+            rules: Collection.Rules(list: own, view: own, create: "", update: own, delete: own)))
+    }
+
+    /// `_superusers`: a system auth collection no rule opens (superusers only).
+    static var defaultSuperusers: Collection {
+        var collection = prepare(Collection(name: superusers, fields: [], id: "pbc_3142635823"))
+        collection.system = true
+        return collection
+    }
+}

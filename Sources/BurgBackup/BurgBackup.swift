@@ -1,0 +1,1 @@
+// BurgBackup: consistent online backups, verification by restore, retention.

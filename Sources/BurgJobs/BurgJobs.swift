@@ -1,0 +1,1 @@
+// BurgJobs: the durable job queue, workers, supervisor and schedules.

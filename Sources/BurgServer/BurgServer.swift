@@ -1,0 +1,1 @@
+// BurgServer: the HTTP API.
