@@ -112,8 +112,10 @@ let package = Package(
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -164,6 +166,7 @@ let package = Package(
                 "BurgTestSupport",
                 "BurgStore",
                 "BurgBench",
+                "BurgBackup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -174,6 +177,7 @@ let package = Package(
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                "BurgBackup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -223,7 +227,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BurgBackupTests",
-            dependencies: ["BurgBackup", "BurgStore", "BurgCore", "BurgRecords", "BurgTestSupport", "burg", "burg-test-helper", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BurgBackup", "BurgStore", "BurgCore", "BurgRecords", "BurgTestSupport", "burg", "burg-test-helper",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -183,6 +183,46 @@ public enum AtomicFile {
         return removed
     }
 
+    /// Removes temporary files of every target in `directory` whose writer is gone — for directories of
+    /// uniquely named files (backup archives), where the next write has another name.
+    @discardableResult
+    public static func removeLeftovers(inDirectory directory: FilePath) -> Int {
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
+        var removed = 0
+        for entry in listed where entry.hasPrefix(".") {
+            guard let marker = entry.range(of: temporaryMarker) else { continue }
+            let rest = entry[marker.upperBound...]
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+            if ProcessIdentity.isAlive(pid) { continue }
+            if directory.appending(entry).withPlatformString({ unlink($0) }) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// A temporary name beside `path` for a file that a library writes itself (a zip archive) before
+    /// ``commit(_:to:)`` puts it in place; leftovers of a killed writer are removed like those of `write`.
+    public static func temporarySibling(of path: FilePath) -> FilePath {
+        temporaryPath(for: path)
+    }
+
+    /// Makes a finished temporary file (from ``temporarySibling(of:)``) the file at `path`: flushes it,
+    /// renames it over `path`, and flushes the directory. Afterwards `path` is wholly the new file, also
+    /// after power loss; before, it is wholly the old one (or absent).
+    public static func commit(_ temporary: FilePath, to path: FilePath) throws(AtomicFileError) {
+        let fd = temporary.withPlatformString { name in retryingOnInterrupt { open(name, O_RDONLY | O_CLOEXEC) } }
+        guard fd >= 0 else { throw AtomicFileError.from(.current("open"), path: temporary) }
+        do {
+            try syncData(fd, path: temporary)
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        let renamed = temporary.withPlatformString { from in path.withPlatformString { to in rename(from, to) } }
+        guard renamed == 0 else { throw AtomicFileError.from(.current("rename"), path: path) }
+        try syncDirectory(path.removingLastComponent(), path: path)
+    }
+
     /// Appends bytes to the temporary file of a write in progress.
     public struct Writer: ~Copyable {
         let descriptor: Int32

@@ -1,3 +1,4 @@
+import BurgBackup
 import BurgAuth
 import BurgCore
 import ArgumentParser
@@ -90,7 +91,7 @@ struct StoreOptions: ParsableArguments {
 
 /// The migrations of a Burg database, in order. Each capability appends its own here when it arrives.
 enum BurgSchema {
-    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations
+    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations + BackupHistory.migrations
 }
 
 extension StoreConfiguration.Synchronous: ExpressibleByArgument {}

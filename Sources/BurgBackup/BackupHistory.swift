@@ -1,0 +1,98 @@
+import BurgCore
+import BurgStore
+import Foundation
+import GRDB
+
+/// One backup as recorded after its verification.
+public struct BackupRecord: Sendable, Codable, Equatable {
+    public var file: String
+    public var createdAt: String
+    public var size: Int64
+    public var durationMilliseconds: Int64
+    public var sha256: String
+    public var verified: Bool
+    public var error: String
+}
+
+/// The backup history (`_backups`) and the health verdict derived from it.
+public struct BackupHistory: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public static let migrations: StoreMigrations = {
+        var migrations = StoreMigrations()
+        migrations.append("backup.0001-history") { db in
+            try db.execute(sql: """
+                CREATE TABLE _backups (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    file TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    verified INTEGER NOT NULL,
+                    error TEXT NOT NULL DEFAULT ''
+                ) STRICT;
+                CREATE INDEX _backups_created ON _backups (created_at);
+                """)
+        }
+        return migrations
+    }()
+
+    public func append(_ record: BackupRecord) throws {
+        try store.write { db in
+            try db.execute(sql: """
+                INSERT INTO _backups (file, created_at, size, duration_ms, sha256, verified, error) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [record.file, record.createdAt, record.size, record.durationMilliseconds, record.sha256, record.verified, record.error])
+        }
+    }
+
+    /// Newest first.
+    public func list(limit: Int = 100) throws -> [BackupRecord] {
+        try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM _backups ORDER BY created_at DESC, id DESC LIMIT ?", arguments: [limit]).map {
+                BackupRecord(file: $0["file"], createdAt: $0["created_at"], size: $0["size"], durationMilliseconds: $0["duration_ms"],
+                    sha256: $0["sha256"], verified: $0["verified"], error: $0["error"])
+            }
+        }
+    }
+
+    /// Healthy while the newest backup was verified and the newest verified one is younger than `maxAge`;
+    /// degraded otherwise (also when there is none yet).
+    public func health(maxAge: Duration, now: Date = Date()) throws -> BackupHealth {
+        let records = try list(limit: 50)
+        let newestVerified = records.first { $0.verified }
+        var health = BackupHealth(status: .healthy, lastBackup: records.first?.createdAt, lastVerified: newestVerified?.createdAt, problem: nil)
+        if let last = records.first, !last.verified {
+            health.status = .degraded
+            health.problem = "the last backup (\(last.file)) failed verification: \(last.error)"
+        } else if newestVerified == nil {
+            health.status = .degraded
+            health.problem = "no verified backup yet; run `burg backup create`"
+        } else if let created = newestVerified.flatMap({ Self.parse($0.createdAt) }), now.timeIntervalSince(created) > maxAge.seconds {
+            health.status = .degraded
+            health.problem = "the newest verified backup is older than \(formatDuration(maxAge))"
+        }
+        return health
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS'Z'"
+        return formatter.date(from: text)
+    }
+}
+
+/// Backups' contribution to `/api/health`.
+public struct BackupHealth: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case healthy, degraded }
+    public var status: Status
+    public var lastBackup: String?
+    public var lastVerified: String?
+    public var problem: String?
+}

@@ -1,1 +1,0 @@
-// BurgBackup: consistent online backups, verification by restore, retention.
