@@ -167,6 +167,7 @@ let package = Package(
                 "BurgStore",
                 "BurgBench",
                 "BurgBackup",
+                "BurgJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -178,6 +179,8 @@ let package = Package(
                 "BurgCore",
                 "BurgStore",
                 "BurgBackup",
+                "BurgJobs",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -3,6 +3,8 @@ import BurgCore
 import BurgStore  // STORE
 import Logging
 import ServiceLifecycle
+import BurgJobs
+import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Takes the data directory for this process (a second `burg serve` on the same directory exits
             with status 75 and names the running one), creates the directory if needed (mode 0700), and
-            runs until stopped. The HTTP API arrives with the server; until then `serve` holds the data
-            directory and runs its background maintenance.
+            runs until stopped: background maintenance, cron schedules of the job queue, and with
+            --workers N that many supervised `burg worker` processes. The HTTP API arrives with the server.
             """
     )
 
@@ -20,6 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
+    @Option(help: "Worker processes to run and supervise (restarted on crash with backoff; 0: none).") var workers = 0
+    @Option(help: "Jobs each worker runs at once.") var workerConcurrency = 16
+    @Option(help: "Seconds before restarting a crashed worker; doubles per crash up to 60.") var workerBackoff = 1.0
+    @Option(help: "Longest wait before restarting a crashed worker, in seconds.") var workerMaxBackoff = 60.0
+    @Option(help: "Seconds a worker's claim on a job lasts without a heartbeat; a killed worker's jobs run again after it.") var workerLease = 30.0
+    @Option(help: "Crashes of one worker within 5 minutes after which it is not restarted (health: unhealthy).") var workerCrashLimit = 5
 
     func run() async throws {
         LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
@@ -50,10 +58,22 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try Store(
                 storeConfiguration, migrations: BurgSchema.migrations,
                 logger: Logger(label: "burg.store"))
-            let services: [any Service] = [
+            var services: [any Service] = [
                 UntilShutdown(),
                 StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
+                JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
             ]
+            if workers > 0 {
+                // This very binary, wherever it was started from.
+                let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                var supervision = WorkerSupervisor.Configuration(
+                    workers: workers, executable: executable,
+                    arguments: ["worker", "--data-dir", dataDir.absolutePath, "--concurrency", "\(workerConcurrency)", "--lease", "\(workerLease)"])
+                supervision.maxBackoff = .milliseconds(Int64(max(0.01, workerMaxBackoff) * 1000))
+                supervision.initialBackoff = .milliseconds(Int64(max(0.01, workerBackoff) * 1000))
+                supervision.crashLimit = max(1, workerCrashLimit)
+                services.append(WorkerSupervisor(supervision))
+            }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services.map { .init(service: $0) },

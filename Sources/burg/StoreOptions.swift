@@ -1,3 +1,4 @@
+import BurgJobs
 import BurgBackup
 import BurgAuth
 import BurgCore
@@ -91,7 +92,7 @@ struct StoreOptions: ParsableArguments {
 
 /// The migrations of a Burg database, in order. Each capability appends its own here when it arrives.
 enum BurgSchema {
-    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations + BackupHistory.migrations
+    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations + BackupHistory.migrations + JobSchema.migrations
 }
 
 extension StoreConfiguration.Synchronous: ExpressibleByArgument {}

@@ -4,13 +4,17 @@ public struct CollectionFields: FilterFieldResolver {
     public let collection: Collection
     /// Every collection, to follow relations (by lower-cased name).
     let collections: [String: Collection]
+    /// Whether hidden fields (an auth record's password hash and token key) may be named. Off by default:
+    /// a filter that could name them would let a client probe a hash character by character.
+    public let includeHidden: Bool
 
-    public init(_ collection: Collection, all: [Collection]) {
+    public init(_ collection: Collection, all: [Collection], includeHidden: Bool = false) {
         self.collection = collection
         self.collections = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        self.includeHidden = includeHidden
     }
 
-    public var knownFields: [String] { Collection.systemFields + collection.fields.map(\.name) }
+    public var knownFields: [String] { Collection.systemFields + collection.fields.filter { includeHidden || !$0.hidden }.map(\.name) }
 
     public func resolve(_ path: [String]) -> ResolvedFilterField? {
         resolve(path[...], in: collection, table: quoteIdentifier(collection.name), depth: 0)
@@ -21,7 +25,7 @@ public struct CollectionFields: FilterFieldResolver {
         if Collection.systemFields.contains(name) {
             return path.count == 1 ? ResolvedFilterField(sql: "\(table).\(quoteIdentifier(name))", kind: name == "id" ? .text : .date) : nil
         }
-        guard let field = collection.field(named: name) else { return nil }
+        guard let field = collection.field(named: name), includeHidden || !field.hidden else { return nil }
         let column = "\(table).\(quoteIdentifier(field.name))"
         if path.count == 1 { return ResolvedFilterField(sql: column, kind: Self.kind(field), isMultiple: field.isMultiple) }
         // A path continues only through a single relation.

@@ -1,1 +1,0 @@
-// BurgJobs: the durable job queue, workers, supervisor and schedules.

@@ -1,0 +1,118 @@
+import BurgCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps N worker processes (`burg worker …`) running: a worker that exits is restarted after a backoff
+/// (1 s, doubling to 60 s; reset after a worker ran a minute); after `crashLimit` crashes within
+/// `crashWindow` it stops restarting and reports unhealthy (a crash loop needs a person). On graceful
+/// shutdown the workers get SIGTERM (they drain), and SIGKILL after `drainTimeout`.
+public final class WorkerSupervisor: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var workers: Int
+        public var executable: URL
+        public var arguments: [String]
+        public var initialBackoff: Duration = .seconds(1)
+        public var maxBackoff: Duration = .seconds(60)
+        public var crashLimit = 5
+        public var crashWindow: Duration = .seconds(300)
+        public var drainTimeout: Duration = .seconds(35)
+
+        public init(workers: Int, executable: URL, arguments: [String]) {
+            self.workers = workers
+            self.executable = executable
+            self.arguments = arguments
+        }
+    }
+
+    /// What health reports.
+    public struct Status: Sendable, Equatable {
+        public var wanted: Int
+        public var alive: Int
+        public var restarts: Int
+        public var gaveUp: Bool
+        public var currentBackoff: Duration
+        public var lastExit: String?
+        /// The waits before each restart so far (the backoff, visible).
+        public var restartDelays: [Duration] = []
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+    private let state: Mutex<Status>
+
+    public init(_ configuration: Configuration, logger: Logger = Logger(label: "burg.supervisor")) {
+        self.configuration = configuration
+        self.logger = logger
+        state = Mutex(Status(wanted: configuration.workers, alive: 0, restarts: 0, gaveUp: false, currentBackoff: .zero, lastExit: nil))
+    }
+
+    public var status: Status { state.withLock { $0 } }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for slot in 0..<configuration.workers {
+                group.addTask { await self.keep(slot) }
+            }
+        }
+    }
+
+    /// Keeps one worker slot running until shutdown or until the crash limit is reached.
+    private func keep(_ slot: Int) async {
+        var crashes: [ContinuousClock.Instant] = []
+        var backoff = configuration.initialBackoff
+        while !Task.isShuttingDownGracefully, !status.gaveUp {
+            let process = Process()
+            process.executableURL = configuration.executable
+            process.arguments = configuration.arguments
+            let started = ContinuousClock.now
+            do {
+                try process.run()
+            } catch {
+                logger.error("cannot start worker: \(error)")
+            }
+            state.withLock { $0.alive += 1 }
+            logger.info("worker started", metadata: ["slot": "\(slot)", "pid": "\(process.processIdentifier)"])
+            let exit = await Self.wait(process, drainTimeout: configuration.drainTimeout)
+            state.withLock { $0.alive -= 1 }
+            if Task.isShuttingDownGracefully { return }
+            let description = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.status)"
+            let now = ContinuousClock.now
+            if now - started > .seconds(60) { backoff = configuration.initialBackoff }
+            crashes = crashes.filter { now - $0 < configuration.crashWindow } + [now]
+            let gaveUp = crashes.count >= configuration.crashLimit
+            state.withLock {
+                $0.restarts += 1
+                $0.lastExit = "worker \(slot) \(description)"
+                $0.currentBackoff = backoff
+                if gaveUp { $0.gaveUp = true } else { $0.restartDelays.append(backoff) }
+            }
+            if gaveUp {
+                logger.critical("worker crash loop: \(crashes.count) crashes within \(formatDuration(configuration.crashWindow)); not restarting", metadata: ["last": "\(description)"])
+                return
+            }
+            logger.warning("worker \(description); restarting in \(formatDuration(backoff))", metadata: ["slot": "\(slot)"])
+            try? await Task.sleep(for: backoff)
+            backoff = min(configuration.maxBackoff, backoff * 2)
+        }
+    }
+
+    /// Waits for `process` to end; on graceful shutdown sends SIGTERM, then SIGKILL after `drainTimeout`.
+    static func wait(_ process: Process, drainTimeout: Duration) async -> (status: Int32, signal: Int32?) {
+        let pid = process.processIdentifier
+        var terminated = false
+        var deadline: ContinuousClock.Instant?
+        while process.isRunning {
+            if Task.isShuttingDownGracefully, !terminated {
+                terminated = true
+                kill(pid, SIGTERM)
+                deadline = ContinuousClock.now + drainTimeout
+            }
+            if let deadline, ContinuousClock.now > deadline { kill(pid, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal ? (128 + process.terminationStatus, process.terminationStatus) : (process.terminationStatus, nil)
+    }
+}
