@@ -212,18 +212,23 @@ public struct BackupCreator: Sendable {
 
     /// `burg-20261124-093005-123.zip` (`.zip.enc` when encrypted): sortable, one per millisecond.
     static func archiveName(at date: Date, encrypted: Bool) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss-SSS"
-        return "burg-\(formatter.string(from: date)).zip" + (encrypted ? ".enc" : "")
+        "burg-\(utcFormatter(archiveStampFormat).string(from: date)).zip" + (encrypted ? ".enc" : "")
     }
 
     static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS'Z'"
-        return formatter.string(from: date)
+        utcFormatter(recordDateFormat).string(from: date)
     }
+}
+
+/// Time stamps in archive names (`20261124-093005-123`) and in the history (records' date format).
+let archiveStampFormat = "yyyyMMdd-HHmmss-SSS"
+let recordDateFormat = "yyyy-MM-dd HH:mm:ss.SSS'Z'"
+
+/// A formatter of UTC times in a fixed format, independent of the machine's locale.
+func utcFormatter(_ format: String) -> DateFormatter {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = format
+    return formatter
 }

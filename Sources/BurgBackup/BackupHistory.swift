@@ -80,11 +80,7 @@ public struct BackupHistory: Sendable {
     }
 
     static func parse(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS'Z'"
-        return formatter.date(from: text)
+        utcFormatter(recordDateFormat).date(from: text)
     }
 }
 

@@ -111,10 +111,6 @@ public struct BackupRestorer: Sendable {
     }
 
     static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: date)
+        utcFormatter("yyyyMMdd-HHmmss").string(from: date)
     }
 }

@@ -35,10 +35,7 @@ public struct RetentionPolicy: Sendable, Equatable, Codable {
 public enum BackupCatalog {
     /// (file name, time from the name), newest first; files that are not Burg archives are ignored.
     public static func archives(in directory: FilePath) -> [(name: String, date: Date)] {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss-SSS"
+        let formatter = utcFormatter(archiveStampFormat)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
         return names.compactMap { name -> (String, Date)? in
             guard name.hasPrefix("burg-"), name.hasSuffix(".zip") || name.hasSuffix(".zip.enc") else { return nil }
