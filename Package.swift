@@ -27,14 +27,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // System headers Swift's Glibc module lacks (statfs). No logic lives here.
@@ -102,7 +98,6 @@ let package = Package(
                 "BurgStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,29 +115,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP API (Hummingbird 2): composition root, routes per capability, middleware.
-        .target(
-            name: "BurgServer",
-            dependencies: [
-                "BurgCore",
-                "BurgStore",
-                "BurgRecords",
-                "BurgAuth",
-                "BurgJobs",
-                "BurgBackup",
-                "BurgBench",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         .executableTarget(
             name: "burg",
             dependencies: [
-                "BurgServer",
                 "BurgAuth",
                 "BurgJobs",
                 "BurgBackup",
@@ -234,14 +209,6 @@ let package = Package(
                 "BurgBackup", "BurgStore", "BurgCore", "BurgRecords", "BurgTestSupport", "burg", "burg-test-helper",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "BurgServerTests",
-            dependencies: [
-                "BurgServer", "BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg", "burg-test-helper",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,1 +1,0 @@
-// BurgServer: the HTTP API.
