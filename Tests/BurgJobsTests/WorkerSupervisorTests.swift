@@ -1,5 +1,5 @@
 import BurgCore
-import BurgJobs
+@testable import BurgJobs
 import BurgTestSupport
 import Foundation
 import GRDB
@@ -139,26 +139,31 @@ struct WorkerFixture {
         #expect(jobs == 0 && schedules == 0)
     }
 
-    @Test func aWorkerThatCrashesAtStartBacksOffThenIsGivenUpOnAndHealthTurnsUnhealthy() async throws {
-        var configuration = WorkerSupervisor.Configuration(workers: 1, executable: URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "exit 3"])
-        configuration.initialBackoff = .milliseconds(50)
-        configuration.crashLimit = 5
-        let supervisor = WorkerSupervisor(configuration)
-        let task = Task { try await supervisor.run() }
-        defer { task.cancel() }
+    /// A real `burg serve --workers 1` whose worker exits at start (an invalid --lease makes `burg worker`
+    /// refuse to run): the supervisor's log shows the doubling backoff, then it gives up.
+    @Test func aWorkerThatCrashesAtStartBacksOffThenIsGivenUpOn() throws {
+        let fixture = WorkerFixture()
+        let server = try fixture.burg(["serve", "--workers", "1", "--worker-lease", "0.5", "--worker-backoff", "0.05",
+            "--worker-crash-limit", "5"])
+        defer { server.signal(SIGKILL) }
+        // The supervisor logs to standard error.
+        #expect(fixture.waitUntil(timeout: 120) { server.standardError.contains("crash loop") }, "\(server.standardError.suffix(2000))")
+        let restarts = server.standardError.components(separatedBy: "\n").filter { $0.contains("restarting in") }
+        let delays = restarts.compactMap { line in line.range(of: "restarting in ").map { String(line[$0.upperBound...].prefix(8)) } }
+        #expect(delays.count == 4, "\(delays)")
+        #expect(delays.first?.hasPrefix("50.0 ms") == true && delays.last?.hasPrefix("400.0 ms") == true, "\(delays)")
+        #expect(server.isRunning, "serve itself keeps running")
+    }
+
+    @Test func queueHealthIsDegradedWhileWorkersRestartAndUnhealthyAfterTheCrashLimit() {
         let stats = JobStats(byState: [:], byKind: [:], throughputPerSecond: 0, queueToStartP50ms: 0, queueToStartP99ms: 0, oldestWaitingSeconds: 0, failedLastHour: 0)
-        var sawDegraded = false
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !supervisor.status.gaveUp, ContinuousClock.now < deadline {
-            if JobsHealth.evaluate(stats, supervisor: supervisor.status).status == .degraded { sawDegraded = true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let status = supervisor.status
-        #expect(status.gaveUp && status.restarts == 5 && status.alive == 0)
-        #expect(status.lastExit?.contains("exited with status 3") == true)
-        #expect(status.restartDelays == [.milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(400)], "backoff doubles")
-        #expect(sawDegraded)
-        let health = JobsHealth.evaluate(stats, supervisor: status)
+        let restarting = WorkerSupervisor.Status(wanted: 2, alive: 1, restarts: 1, gaveUp: false, currentBackoff: .seconds(1), lastExit: "worker 0 exited with status 3")
+        #expect(JobsHealth.evaluate(stats, supervisor: restarting).status == .degraded)
+        var gaveUp = restarting
+        gaveUp.gaveUp = true
+        let health = JobsHealth.evaluate(stats, supervisor: gaveUp)
         #expect(health.status == .unhealthy && health.problem?.contains("crash") == true)
+        let fine = WorkerSupervisor.Status(wanted: 2, alive: 2, restarts: 0, gaveUp: false, currentBackoff: .zero, lastExit: nil)
+        #expect(JobsHealth.evaluate(stats, supervisor: fine).status == .healthy)
     }
 }
