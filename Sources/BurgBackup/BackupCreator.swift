@@ -53,7 +53,7 @@ public struct BackupCreator: Sendable {
         } catch {
             throw BackupError(.io, path: directory.string, "cannot create the backups directory (\(error))")
         }
-        let cleaned = BackupSnapshot.removeLeftovers(in: directory)
+        let cleaned = AtomicFile.removeLeftovers(inDirectory: directory)
         if cleaned > 0 { logger.notice("removed \(cleaned) leftover(s) of an interrupted backup", metadata: ["dir": "\(directory)"]) }
 
         let name = Self.archiveName(at: now, encrypted: key != nil)

@@ -1,4 +1,3 @@
-import BurgCore
 import Foundation
 import GRDB
 import SystemPackage
@@ -19,19 +18,5 @@ enum BackupSnapshot {
     static func migrations(_ db: Database) throws -> [String] {
         guard try db.tableExists("grdb_migrations") else { return [] }
         return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
-    }
-
-    /// Removes temporary files and directories of backups whose process is gone (killed mid-way).
-    @discardableResult
-    static func removeLeftovers(in directory: FilePath) -> Int {
-        let listed = (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
-        var removed = 0
-        for entry in listed where entry.hasPrefix(".") {
-            guard let marker = entry.range(of: AtomicFile.temporaryMarker) else { continue }
-            let rest = entry[marker.upperBound...]
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), !ProcessIdentity.isAlive(pid) else { continue }
-            if (try? FileManager.default.removeItem(atPath: directory.appending(entry).string)) != nil { removed += 1 }
-        }
-        return removed
     }
 }

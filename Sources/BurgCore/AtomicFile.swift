@@ -169,32 +169,26 @@ public enum AtomicFile {
     @discardableResult
     public static func removeLeftovers(of path: FilePath) -> Int {
         guard let name = path.lastComponent?.string else { return 0 }
-        let directory = path.removingLastComponent()
-        let prefix = "." + name + temporaryMarker
-        let listed = (try? FileManager.default.contentsOfDirectory(
-            atPath: directory.isEmpty ? "." : directory.string)) ?? []
-        var removed = 0
-        for entry in listed where entry.hasPrefix(prefix) {
-            let rest = entry.dropFirst(prefix.count)
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
-            if ProcessIdentity.isAlive(pid) { continue }
-            if directory.appending(entry).withPlatformString({ unlink($0) }) == 0 { removed += 1 }
-        }
-        return removed
+        return removeDeadWritersTemporaries(in: path.removingLastComponent()) { $0.hasPrefix("." + name + temporaryMarker) }
     }
 
-    /// Removes temporary files of every target in `directory` whose writer is gone — for directories of
-    /// uniquely named files (backup archives), where the next write has another name.
+    /// Removes temporaries of every target in `directory` whose writer is gone — files, and directories
+    /// named the same way (``temporarySibling(of:)``) — for directories of uniquely named files (backup
+    /// archives), where the next write has another name.
     @discardableResult
     public static func removeLeftovers(inDirectory directory: FilePath) -> Int {
-        let listed = (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
+        removeDeadWritersTemporaries(in: directory) { $0.hasPrefix(".") }
+    }
+
+    /// Entries `.<name>.burg-tmp-<pid>-…` accepted by `filter` whose pid is not alive.
+    private static func removeDeadWritersTemporaries(in directory: FilePath, where filter: (String) -> Bool) -> Int {
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory.string)) ?? []
         var removed = 0
-        for entry in listed where entry.hasPrefix(".") {
+        for entry in listed where filter(entry) {
             guard let marker = entry.range(of: temporaryMarker) else { continue }
             let rest = entry[marker.upperBound...]
-            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
-            if ProcessIdentity.isAlive(pid) { continue }
-            if directory.appending(entry).withPlatformString({ unlink($0) }) == 0 { removed += 1 }
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), !ProcessIdentity.isAlive(pid) else { continue }
+            if (try? FileManager.default.removeItem(atPath: directory.appending(entry).string)) != nil { removed += 1 }
         }
         return removed
     }

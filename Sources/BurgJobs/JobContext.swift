@@ -39,10 +39,6 @@ public final class JobContext: Sendable {
         }
     }
 
-    /// Writes the last throttled report, if any.
-    func flush() {
-        if let pending = takePending() { try? queue.report(jobID, done: pending.done, total: pending.total, message: pending.message) }
-    }
 }
 
 /// A progress report.

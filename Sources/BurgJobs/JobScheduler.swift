@@ -42,12 +42,10 @@ public struct JobScheduler: Service, Sendable {
     /// Adds or replaces a schedule (validated: cron syntax, kind, arguments).
     public func save(_ schedule: JobSchedule) throws {
         let cron = try CronExpression(schedule.cron)
-        var probe = JobRequest(kind: schedule.kind, args: schedule.args)
-        probe.queue = schedule.queue
-        guard queue.registry.kind(named: schedule.kind) != nil else {
+        guard let kind = queue.registry.kind(named: schedule.kind) else {
             throw JobError(.unknownKind, "unknown job kind \"\(schedule.kind)\"")
         }
-        try queue.registry.kind(named: schedule.kind)!.validate(arguments: schedule.args)
+        try kind.validate(arguments: schedule.args)
         guard let next = cron.next(after: queue.clock.now()) else { throw JobError(.invalidSchedule, "cron \"\(schedule.cron)\" never fires") }
         try queue.store.write { db in
             try db.execute(sql: """
@@ -67,6 +65,11 @@ public struct JobScheduler: Service, Sendable {
     public func tick() throws -> [Int64] {
         let now = queue.clock.now()
         let queue = self.queue
+        // A read first: an idle server ticks every second, and most ticks have nothing due.
+        let anyDue = try queue.store.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _job_schedules WHERE next_slot <= ?)", arguments: [now]) ?? false
+        }
+        guard anyDue else { return [] }
         return try queue.store.write { db in
             var enqueued: [Int64] = []
             let due = try Row.fetchAll(db, sql: "SELECT * FROM _job_schedules WHERE next_slot <= ?", arguments: [now])
