@@ -14,9 +14,12 @@ final class ProgressBar: @unchecked Sendable {
     private let started = ContinuousClock.now
     private var lastDraw: ContinuousClock.Instant?
     private var drew = false
+    private let unit: String?
 
-    init(label: String) {
+    /// `unit` names what is counted (`"records"`); nil counts bytes.
+    init(label: String, unit: String? = nil) {
         self.label = label
+        self.unit = unit
     }
 
     func update(done: Int, total: Int?, detail: String) {
@@ -34,7 +37,8 @@ final class ProgressBar: @unchecked Sendable {
             let filled = Int(fraction * 20)
             let eta = rate > 0 ? Int((Double(total - done) / rate).rounded(.up)) : 0
             text += " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled) + "]"
-            text += " \(Int(fraction * 100))% \(Self.bytes(rate))/s ETA \(eta) s"
+            let speed = unit.map { String(format: "%.0f %@/s", rate, $0) } ?? "\(Self.bytes(rate))/s"
+            text += " \(Int(fraction * 100))% \(speed) ETA \(eta) s"
         }
         text += "  " + detail
         emit(terminal ? "\r\u{1B}[K" + text : text + "\n")

@@ -22,6 +22,7 @@ struct RecordsCommand: AsyncParsableCommand {
         @Option(help: "Sort, e.g. --sort=-created,name (a leading - sorts descending; write it with =).") var sort: String = ""
         @Option(help: "Page number, from 1.") var page: Int = 1
         @Option(name: .customLong("per-page"), help: "Records per page (1-500).") var perPage: Int = 30
+        @Option(help: "Continue after the page that printed this cursor (keyset paging; keep the same --sort).") var cursor: String?
         @Flag(help: "Print JSON in PocketBase's list shape.") var json = false
 
         func run() async throws {
@@ -31,18 +32,21 @@ struct RecordsCommand: AsyncParsableCommand {
                 query.sort = sort
                 query.page = page
                 query.perPage = perPage
+                query.cursor = cursor
                 let result = try RecordStore(store: dataDir.openStore()).list(collection, query)
                 if json {
                     let object: JSONValue = .object([
                         "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
                         "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
                         "items": .array(result.items.map(\.json)),
+                        "nextCursor": result.nextCursor.map(JSONValue.string) ?? .null,
                     ])
                     print(object.jsonText)
                     return
                 }
                 for record in result.items { print(record.json.jsonText) }
-                FileHandle.standardError.write(Data("page \(result.page) of \(result.totalPages), \(result.totalItems) records\n".utf8))
+                let next = result.nextCursor.map { "; next: --cursor \($0)" } ?? ""
+                FileHandle.standardError.write(Data("page \(result.page) of \(result.totalPages), \(result.totalItems) records\(next)\n".utf8))
             }
         }
     }

@@ -142,17 +142,19 @@ import Testing
         try makeTarget(dir)
         let run = try ChildProcess.burg(
             "bench", "run", "--preset", "video", "--target", dir.path("target").string, "--data-dir", dir.path("data").string,
-            "--stream-rate", "2MB/s", "--fps", "25", "--streams", "3", "--duration", "0.6", "--json")
+            // A 250 ms frame period: generous enough that a busy shared disk (the whole suite runs at once)
+            // does not make a frame late, while the pacing below still tells the clock from the disk.
+            "--stream-rate", "1MB/s", "--fps", "4", "--streams", "3", "--duration", "1.5", "--json")
         #expect(try run.wait() == 0, "\(run.standardError)")
         let result = try JSONDecoder().decode(BenchRun.self, from: Data(run.lines.joined(separator: "\n").utf8))
         let video = try #require(result.video)
         #expect(video.steps.map(\.streams) == [1, 2, 3])
         #expect(video.sustainedStreams == 3)
         for step in video.steps {
-            #expect(step.frames == UInt64(15 * step.streams))
+            #expect(step.frames == UInt64(6 * step.streams))
             #expect(step.lateFrames == 0)
             // Paced by the frame clock: about the stream rate times the streams, not the disk's speed.
-            #expect(step.bytesPerSecond < Double(step.streams) * 2_000_000 * 1.3)
+            #expect(step.bytesPerSecond < Double(step.streams) * 1_000_000 * 1.3)
         }
         #expect(testFiles(in: dir.path("target")).isEmpty)
     }

@@ -77,16 +77,17 @@ import Testing
         }
     }
 
-    static func randomNode(depth: Int, _ rng: inout SplitMix64) -> Node {
+    static func randomNode(depth: Int, maxTextLength: Int = 2, _ rng: inout SplitMix64) -> Node {
         let ops = ["=", "!=", ">", ">=", "<", "<=", "~", "!~"]
         if depth > 0 && Int.random(in: 0..<3, using: &rng) == 0 {
-            let a = randomNode(depth: depth - 1, &rng), b = randomNode(depth: depth - 1, &rng)
+            let a = randomNode(depth: depth - 1, maxTextLength: maxTextLength, &rng)
+            let b = randomNode(depth: depth - 1, maxTextLength: maxTextLength, &rng)
             return Bool.random(using: &rng) ? .and(a, b) : .or(a, b)
         }
         let nullable = Int.random(in: 0..<6, using: &rng) == 0
         switch Int.random(in: 0..<3, using: &rng) {
         case 0:
-            let value = nullable ? nil : String((0..<Int.random(in: 1...2, using: &rng)).map { _ in "abC".randomElement(using: &rng)! })
+            let value = nullable ? nil : String((0..<Int.random(in: 1...maxTextLength, using: &rng)).map { _ in "abC".randomElement(using: &rng)! })
             let op = ops.randomElement(using: &rng)!
             return .name(value == nil && !["=", "!="].contains(op) ? "=" : op, value)
         case 1:

@@ -100,4 +100,30 @@ import Testing
         let result = try fixture.records.list("orders", query)
         #expect(result.items.map { $0.values["customer"] } == [.string(acme.id)])
     }
+
+    @Test func aCursorContinuesAfterItsRecordEvenWhenRecordsAreAddedBeforeIt() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(Collection(name: "items", fields: [Field(name: "n", type: .number)]))
+        for n in 0..<10 { try fixture.records.create("items", ["n": .number(Double(n * 10))]) }
+        var query = ListQuery()
+        query.sort = "n"
+        query.perPage = 4
+        let first = try fixture.records.list("items", query)
+        #expect(first.items.map { $0.values["n"] } == [0, 10, 20, 30].map { JSONValue.number($0) })
+        // An offset would now repeat "30"; the cursor does not.
+        try fixture.records.create("items", ["n": .number(5)])
+        query.cursor = try #require(first.nextCursor)
+        let second = try fixture.records.list("items", query)
+        #expect(second.items.map { $0.values["n"] } == [40, 50, 60, 70].map { JSONValue.number($0) })
+        #expect(second.totalItems == 11)
+
+        query.sort = "-n"
+        let other = #expect(throws: BurgRecords.RecordError.self) { try fixture.records.list("items", query) }
+        #expect(other?.code == .invalidQuery)
+        query.sort = "n"
+        for tampered in ["garbage", "", String(query.cursor!.dropLast(3)), "eyJzIjoibiIsImsiOltdLCJyIjoxfQ"] where !tampered.isEmpty {
+            query.cursor = tampered
+            #expect(throws: BurgRecords.RecordError.self, "\(tampered)") { try fixture.records.list("items", query) }
+        }
+    }
 }

@@ -12,11 +12,30 @@ public struct ResolvedFilterField: Sendable, Equatable {
     public var kind: Kind
     /// True for multi-valued fields stored as a JSON array (multi-select, multi-relation, multi-file).
     public var isMultiple: Bool
+    /// A full-text index that can serve `~` on this field, if there is one.
+    public var search: Search?
 
-    public init(sql: String, kind: Kind, isMultiple: Bool = false) {
+    /// A trigram full-text index over the field: `~ "text"` becomes `<rowid> IN (SELECT rowid FROM
+    /// <table> WHERE <table> MATCH '<column> : "text"')`, then rechecked with LIKE for exact semantics.
+    public struct Search: Sendable, Equatable {
+        /// The quoted FTS5 table.
+        public var table: String
+        /// The field's column name in that table (a schema name, letters, digits and `_`).
+        public var column: String
+        /// The SQL of the searched row's rowid (`"t"."rowid"`).
+        public var rowid: String
+        public init(table: String, column: String, rowid: String) {
+            self.table = table
+            self.column = column
+            self.rowid = rowid
+        }
+    }
+
+    public init(sql: String, kind: Kind, isMultiple: Bool = false, search: Search? = nil) {
         self.sql = sql
         self.kind = kind
         self.isMultiple = isMultiple
+        self.search = search
     }
 }
 
@@ -200,7 +219,16 @@ public struct FilterSQL: Sendable {
             switch op {
             case .equal: return "(\(sql(left)) IS \(sql(right)))"  // IS: NULL-safe equality, indexable
             case .notEqual: return "(\(sql(left)) IS NOT \(sql(right)))"
-            case .like: return "(\(sql(left)) LIKE \(sql(right, likePattern: true)) ESCAPE '\\')"
+            case .like:
+                let like = "(\(sql(left)) LIKE \(sql(right, likePattern: true)) ESCAPE '\\')"
+                // A searchable field narrows the candidates through its trigram index; LIKE then decides,
+                // so the result is the same with or without the index (only faster).
+                if case .field(let field) = left, let search = field.search, case .value(.string(let text)) = right,
+                   !text.contains("%"), let query = SearchIndex.query(column: search.column, contains: text) {
+                    values.append(query)  // after LIKE's value: the placeholders come in this order
+                    return "(\(like) AND \(search.rowid) IN (SELECT rowid FROM \(search.table) WHERE \(search.table) MATCH ?))"
+                }
+                return like
             case .notLike: return "(\(sql(left)) NOT LIKE \(sql(right, likePattern: true)) ESCAPE '\\')"
             default: return "(\(sql(left)) \(op.rawValue) \(sql(right)))"
             }

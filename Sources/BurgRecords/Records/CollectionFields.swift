@@ -27,7 +27,13 @@ public struct CollectionFields: FilterFieldResolver {
         }
         guard let field = collection.field(named: name), includeHidden || !field.hidden else { return nil }
         let column = "\(table).\(quoteIdentifier(field.name))"
-        if path.count == 1 { return ResolvedFilterField(sql: column, kind: Self.kind(field), isMultiple: field.isMultiple) }
+        if path.count == 1 {
+            // Only the listed collection's own fields use its search index (a relation path is a subquery).
+            let search = depth == 0 && field.searchable && field.type == .text
+                ? ResolvedFilterField.Search(table: SearchIndex.table(collection), column: field.name, rowid: "\(table).\"rowid\"")
+                : nil
+            return ResolvedFilterField(sql: column, kind: Self.kind(field), isMultiple: field.isMultiple, search: search)
+        }
         // A path continues only through a single relation.
         guard field.type == .relation, !field.isMultiple, let target = field.collection.flatMap({ collections[$0.lowercased()] }) else {
             return nil

@@ -12,6 +12,16 @@ public struct Record: Sendable, Equatable {
     public var updated: String
     public var values: [String: JSONValue]
 
+    public init(id: String, collectionId: String, collectionName: String, created: String = "", updated: String = "",
+                values: [String: JSONValue]) {
+        self.id = id
+        self.collectionId = collectionId
+        self.collectionName = collectionName
+        self.created = created
+        self.updated = updated
+        self.values = values
+    }
+
     /// `{"id", "collectionId", "collectionName", "created", "updated", ...fields}`
     public var json: JSONValue {
         var object = values
@@ -36,6 +46,9 @@ public struct ListQuery: Sendable {
     public var context = FilterContext()
     /// An access rule (filter language) every listed record must also match; `nil` or `""`: none.
     public var rule: String?
+    /// Continue after the record a previous result's ``ListResult/nextCursor`` names (keyset paging:
+    /// `page` is then not used for the offset). Must come with the same `sort`.
+    public var cursor: String?
     public init() {}
 }
 
@@ -46,6 +59,8 @@ public struct ListResult: Sendable, Equatable {
     public var totalItems: Int
     public var totalPages: Int
     public var items: [Record]
+    /// Where the next page starts (pass as ``ListQuery/cursor``); nil when this page is the last.
+    public var nextCursor: String?
 }
 
 /// Why a record operation failed; nothing was changed.
@@ -151,21 +166,44 @@ public struct RecordStore: Sendable {
             if let rule = query.rule, !rule.isEmpty {
                 condition = try FilterSQL.compile(rule, fields: fields, context: query.context).and(condition)
             }
-            let order = try SortOrder(query.sort, fields: fields).sql(fields: fields)
+            let sort = try SortOrder(query.sort, fields: fields)
             let table = quoteIdentifier(collection.name)
-            let orderBy = [order, "\(table).\"rowid\""].compactMap { $0 }.joined(separator: ", ")
-            let offset = (query.page - 1) * query.perPage
+            let rowid = "\(table).\"rowid\""
+            let terms = sort.terms.compactMap { term in fields.resolve(term.path).map { (sql: $0.sql, descending: term.descending) } }
+            var page = condition.sql
+            var pageArguments = condition.arguments
+            var offset = (query.page - 1) * query.perPage
+            if let token = query.cursor, !token.isEmpty {
+                guard let cursor = ListCursor(token: token), cursor.sort == query.sort, cursor.keys.count == terms.count else {
+                    throw RecordError(code: .invalidQuery, collection: collection.name,
+                        message: "the cursor is not one this listing made (it belongs to another sort, or was altered); start again without it")
+                }
+                let after = cursor.condition(terms, rowidSQL: rowid)
+                page = "(\(page)) AND \(after.sql)"
+                pageArguments += after.arguments
+                offset = 0
+            }
+            let keys = terms.enumerated().map { "\($1.sql) AS \"burg:k\($0)\"" }
+            let orderBy = (terms.map { "\($0.sql) \($0.descending ? "DESC" : "ASC")" } + ["\(rowid) ASC"]).joined(separator: ", ")
+            // One row more than the page tells whether another page follows.
             let rows = try Row.fetchAll(db, sql: """
-                SELECT \(table).* FROM \(table) WHERE \(condition.sql) ORDER BY \(orderBy) LIMIT ? OFFSET ?
-                """, arguments: condition.arguments + [query.perPage, offset])
-            let items = try rows.map { try Self.record(from: $0, collection) }
+                SELECT \(table).*, \((keys + ["\(rowid) AS \"burg:rowid\""]).joined(separator: ", ")) FROM \(table)
+                WHERE \(page) ORDER BY \(orderBy) LIMIT ? OFFSET ?
+                """, arguments: pageArguments + [query.perPage + 1, offset])
+            let pageRows = rows.prefix(query.perPage)
+            let items = try pageRows.map { try Self.record(from: $0, collection) }
+            var nextCursor: String?
+            if rows.count > query.perPage, let last = pageRows.last {
+                nextCursor = ListCursor(
+                    sort: query.sort, keys: terms.indices.map { ListCursor.value(last["burg:k\($0)"]) }, rowid: last["burg:rowid"]).token
+            }
             var total = -1
             if !query.skipTotal {
                 total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition.sql)", arguments: condition.arguments) ?? 0
             }
             return ListResult(
                 page: query.page, perPage: query.perPage, totalItems: total,
-                totalPages: total < 0 ? -1 : (total + query.perPage - 1) / query.perPage, items: items)
+                totalPages: total < 0 ? -1 : (total + query.perPage - 1) / query.perPage, items: items, nextCursor: nextCursor)
         }
     }
 
@@ -178,10 +216,10 @@ public struct RecordStore: Sendable {
         return try record(from: row, collection)
     }
 
-    static func record(from row: Row, _ collection: Collection) throws -> Record {
+    static func record(from row: Row, _ collection: Collection, includeHidden: Bool = false) throws -> Record {
         var values: [String: JSONValue] = [:]
         // Hidden fields (an auth record's password hash, token key) never leave the store as record JSON.
-        for field in collection.fields where !field.hidden {
+        for field in collection.fields where includeHidden || !field.hidden {
             let stored: DatabaseValue = row[field.name]
             if field.isMultiple || field.type == .json {
                 if let text = String.fromDatabaseValue(stored) { values[field.name] = (try? JSONValue.parse(text)) ?? .null } else { values[field.name] = .null }

@@ -127,7 +127,8 @@ public struct Collection: Sendable, Equatable, Codable {
                 throw SchemaError(.invalidName, collection: name, field: field.name,
                     message: "a field name is 1–63 letters, digits or _ and starts with a letter or _")
             }
-            guard !Self.systemFields.contains(field.name.lowercased()) else {
+            // rowid and its aliases name SQLite's row key, which the search index and listings rely on.
+            guard !(Self.systemFields + ["rowid", "oid", "_rowid_"]).contains(field.name.lowercased()) else {
                 throw SchemaError(.reservedName, collection: name, field: field.name, message: "\"\(field.name)\" is a system field")
             }
             guard seen.insert(field.name.lowercased()).inserted, seenIDs.insert(field.id).inserted else {

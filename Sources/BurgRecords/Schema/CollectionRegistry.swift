@@ -75,6 +75,7 @@ public struct CollectionRegistry: Sendable {
             created.created = FilterSQL.formatDate(Date())
             created.updated = created.created
             try Self.createTable(db, created, as: created.name)
+            try SearchIndex.create(db, created)
             try db.execute(
                 sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
                 arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
@@ -100,6 +101,7 @@ public struct CollectionRegistry: Sendable {
                         message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
                 }
             }
+            try SearchIndex.drop(db, collection)
             try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
             try db.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
         }

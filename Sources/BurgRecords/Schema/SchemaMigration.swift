@@ -30,6 +30,8 @@ struct SchemaMigration {
             guard let before = oldByID[field.id] else { return false }
             return before.type != field.type || before.isMultiple != field.isMultiple
         }
+        // The search index's triggers name columns; it is rebuilt for the new shape at the end.
+        try SearchIndex.drop(db, old)
         try CollectionRegistry.dropIndexes(db, table: old.name)
         if retyped.isEmpty {
             for field in old.fields where !newIDs.contains(field.id) {
@@ -51,6 +53,7 @@ struct SchemaMigration {
             try rebuild(db, retyped: retyped, oldByID: oldByID)
         }
         try CollectionRegistry.createIndexes(db, new, table: new.name)
+        try SearchIndex.create(db, new)
     }
 
     /// Copies every row into a table of the new shape, converting retyped values, and refuses (unless

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+
+/// A keyset cursor: the sort keys and rowid of the last record of a page, so the next page starts right
+/// after it with an index seek instead of skipping `OFFSET` rows — deep pages cost what the first does,
+/// and a record inserted or deleted meanwhile neither repeats nor skips one.
+///
+/// Opaque to clients (base64url of JSON); it names the sort it was made for and is refused with another.
+struct ListCursor: Equatable {
+    var sort: String
+    var keys: [JSONValue]
+    var rowid: Int64
+
+    private struct Payload: Codable {
+        var s: String
+        var k: [JSONValue]
+        var r: Int64
+    }
+
+    var token: String {
+        let data = (try? JSONEncoder().encode(Payload(s: sort, k: keys, r: rowid))) ?? Data()
+        return data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    init(sort: String, keys: [JSONValue], rowid: Int64) {
+        self.sort = sort
+        self.keys = keys
+        self.rowid = rowid
+    }
+
+    /// Decodes `token`; nil when it is not a cursor Burg made.
+    init?(token: String) {
+        guard token.utf8.count <= 16_384 else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let payload = try? JSONDecoder().decode(Payload.self, from: data),
+              payload.k.allSatisfy({ if case .array = $0 { false } else if case .object = $0 { false } else { true } })
+        else { return nil }
+        self.init(sort: payload.s, keys: payload.k, rowid: payload.r)
+    }
+
+    static func value(_ stored: DatabaseValue) -> JSONValue {
+        switch stored.storage {
+        case .null: .null
+        case .int64(let integer): .number(Double(integer))
+        case .double(let double): .number(double)
+        case .string(let string): .string(string)
+        case .blob: .null
+        }
+    }
+
+    /// `(k1, k2, …, rowid)` strictly after this cursor in the order given by `terms` (SQL expression,
+    /// descending?), then rowid ascending. NULL sorts first ascending and last descending, as in SQLite.
+    func condition(_ terms: [(sql: String, descending: Bool)], rowidSQL: String) -> (sql: String, arguments: StatementArguments) {
+        var alternatives: [String] = []
+        var arguments = StatementArguments()
+        var equalPrefix: [String] = []
+        var prefixArguments = StatementArguments()
+        for (term, key) in zip(terms, keys) {
+            let value = Self.databaseValue(key)
+            var after: String
+            var afterArguments = StatementArguments()
+            switch (term.descending, value == nil) {
+            case (false, true): after = "(\(term.sql) IS NOT NULL)"
+            case (false, false): after = "(\(term.sql) > ?)"; afterArguments += [value]
+            case (true, true): after = "0"
+            case (true, false): after = "(\(term.sql) < ? OR \(term.sql) IS NULL)"; afterArguments += [value]
+            }
+            alternatives.append("(" + (equalPrefix + [after]).joined(separator: " AND ") + ")")
+            arguments += prefixArguments
+            arguments += afterArguments
+            equalPrefix.append("(\(term.sql) IS ?)")
+            prefixArguments += [value]
+        }
+        alternatives.append("(" + (equalPrefix + ["\(rowidSQL) > ?"]).joined(separator: " AND ") + ")")
+        arguments += prefixArguments
+        arguments += [rowid]
+        return ("(" + alternatives.joined(separator: " OR ") + ")", arguments)
+    }
+
+    private static func databaseValue(_ value: JSONValue) -> (any DatabaseValueConvertible)? {
+        switch value {
+        case .number(let number): number
+        case .string(let string): string
+        case .bool(let flag): flag ? 1 : 0
+        default: nil
+        }
+    }
+}
