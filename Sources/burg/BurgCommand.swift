@@ -16,7 +16,7 @@ struct BurgCommand: AsyncParsableCommand {
         version: BurgVersion.current,
         subcommands: [
             ServeCommand.self, DBCommand.self, CollectionsCommand.self, RecordsCommand.self, ImportCommand.self,
-            ExportCommand.self, ValidateCommand.self, BenchCommand.self, SuperuserCommand.self, BackupCommand.self, JobsCommand.self, WorkerCommand.self,
+            ExportCommand.self, ValidateCommand.self, InitCommand.self, SeedCommand.self, FilesCommand.self, BenchCommand.self, SuperuserCommand.self, BackupCommand.self, JobsCommand.self, WorkerCommand.self,
         ]
     )
 }

@@ -87,7 +87,31 @@ public struct RecordStore: Sendable {
     }
 
     @discardableResult
-    public func create(_ collectionName: String, _ values: [String: JSONValue], id: String? = nil) throws -> Record {
+    public func create(
+        _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:]
+    ) throws -> Record {
+        let collection = try CollectionRegistry(store: store).get(collectionName)
+        var values = values
+        // File fields name stored files; only uploads fill them (a client cannot point at other files).
+        for field in collection.fields where field.type == .file {
+            if let value = values[field.name], value != .null, value != .string(""), value != .array([]) {
+                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
+            }
+        }
+        guard !uploads.isEmpty else { return try insert(collectionName, values, id: id) }
+        let recordID = id ?? RecordID.generate()
+        guard RecordID.isValid(recordID) else { return try insert(collectionName, values, id: recordID) }
+        _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection))  // bad input: no file written
+        let saved = try saveUploads(uploads, collection, recordID: recordID, existing: [:], into: &values)
+        do {
+            return try insert(collectionName, values, id: recordID)
+        } catch {
+            files.remove(collectionId: collection.id, recordId: recordID, names: saved)
+            throw error
+        }
+    }
+
+    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?) throws -> Record {
         try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let columns = try RecordValidator(collection).validate(values)
@@ -121,7 +145,43 @@ public struct RecordStore: Sendable {
 
     /// Changes the given fields; the others keep their values.
     @discardableResult
-    public func update(_ collectionName: String, id: String, _ values: [String: JSONValue]) throws -> Record {
+    public func update(
+        _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:]
+    ) throws -> Record {
+        let collection = try CollectionRegistry(store: store).get(collectionName)
+        let fileFields = collection.fields.filter { $0.type == .file }
+        if fileFields.isEmpty { return try change(collectionName, id: id, values) }
+        let existing = try get(collectionName, id: id)
+        var values = values
+        // A file field given in `values` lists the stored names to keep: only names the record has.
+        for field in fileFields {
+            guard let value = values[field.name] else { continue }
+            let have = Set(Self.fileNames(existing.values[field.name]))
+            let keep = Self.fileNames(value)
+            if !Set(keep).isSubset(of: have) || (value != .null && keep.isEmpty && value != .string("") && value != .array([])) {
+                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Only files this record has can be kept.")])
+            }
+        }
+        var saved: [String] = []
+        if !uploads.isEmpty {
+            _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection), existing: existing.values)
+            saved = try saveUploads(uploads, collection, recordID: id, existing: existing.values, into: &values)
+        }
+        let updated: Record
+        do {
+            updated = try change(collectionName, id: id, values)
+        } catch {
+            files.remove(collectionId: collection.id, recordId: id, names: saved)
+            throw error
+        }
+        // Only after the commit: files the record no longer names.
+        let before = fileFields.flatMap { Self.fileNames(existing.values[$0.name]) }
+        let after = Set(fileFields.flatMap { Self.fileNames(updated.values[$0.name]) })
+        files.remove(collectionId: collection.id, recordId: id, names: before.filter { !after.contains($0) })
+        return updated
+    }
+
+    private func change(_ collectionName: String, id: String, _ values: [String: JSONValue]) throws -> Record {
         try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let existing = try Self.fetch(db, collection, id)
@@ -142,14 +202,78 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// Deletes the record, then (after the commit) its stored files.
     public func delete(_ collectionName: String, id: String) throws {
-        try store.write { db in
+        let collection = try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             try db.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
             if db.changesCount == 0 {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
             }
+            return collection
         }
+        // A crash before this line leaves an orphaned directory, which `burg files check` reports.
+        if RecordID.isValid(id) { files.removeRecord(collectionId: collection.id, recordId: id) }
+    }
+
+    // MARK: Files
+
+    /// Where this store's record files live.
+    public var files: FileStorage { FileStorage(dataDirectory: store.configuration.dataDirectory) }
+
+    /// The stored names a file field's value holds.
+    static func fileNames(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let name) where !name.isEmpty: [name]
+        case .array(let items): items.compactMap { if case .string(let name) = $0, !name.isEmpty { name } else { nil } }
+        default: []
+        }
+    }
+
+    /// `values` with a stand-in name in each field that uploads will fill, to validate the rest first.
+    static func withPlaceholders(_ values: [String: JSONValue], for uploads: [String: [FileUpload]], _ collection: Collection) -> [String: JSONValue] {
+        var values = values
+        for (name, list) in uploads where !list.isEmpty {
+            guard let field = collection.field(named: name), field.type == .file else { continue }
+            values[name] = field.isMultiple ? .array([.string("pending")]) : .string("pending")
+        }
+        return values
+    }
+
+    /// Saves the uploads of every file field (checked against the field: count, size, type) and sets the
+    /// fields' values to the stored names; returns the names saved. Throws with nothing left on disk.
+    private func saveUploads(
+        _ uploads: [String: [FileUpload]], _ collection: Collection, recordID: String, existing: [String: JSONValue],
+        into values: inout [String: JSONValue]
+    ) throws -> [String] {
+        let keyring = try FileKeyring.load(store.configuration.dataDirectory)
+        var saved: [String] = []
+        do {
+            for (fieldName, list) in uploads.sorted(by: { $0.key < $1.key }) where !list.isEmpty {
+                guard let field = collection.field(named: fieldName), field.type == .file else {
+                    throw ValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_unknown_field", "Not a file field.")])
+                }
+                let kept = Self.fileNames(values[fieldName] ?? existing[fieldName])
+                let limit = field.isMultiple ? (field.maxSelect ?? 1) : 1
+                guard (field.isMultiple ? kept.count : 0) + list.count <= limit else {
+                    throw ValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_too_many_values", "No more than \(limit) file(s).")])
+                }
+                var names: [String] = []
+                for upload in list {
+                    do {
+                        names.append(try files.save(upload, field: field, collectionId: collection.id, recordId: recordID, keyring: keyring))
+                    } catch let error as ValidationError {
+                        throw ValidationError(collection: collection.name, fields: error.fields)
+                    }
+                    saved.append(names.last!)
+                }
+                values[fieldName] = field.isMultiple ? .array((kept + names).map(JSONValue.string)) : .string(names[0])
+            }
+        } catch {
+            files.remove(collectionId: collection.id, recordId: recordID, names: saved)
+            throw error
+        }
+        return saved
     }
 
     /// One page of the records matching the filter, in the sort order, with exact totals counted in the

@@ -120,6 +120,10 @@ public struct Collection: Sendable, Equatable, Codable {
             throw SchemaError(.invalidName, collection: name,
                 message: "a collection name is 1–63 letters, digits or _, starts with a letter, and not with \"sqlite_\"")
         }
+        // The id names the collection's directory of files and its index tables: a plain name only.
+        guard !id.isEmpty, id.utf8.count <= 64, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }) else {
+            throw SchemaError(.invalidName, collection: name, message: "a collection id is 1–64 letters, digits or _")
+        }
         var seen = Set<String>()
         var seenIDs = Set<String>()
         for field in fields {

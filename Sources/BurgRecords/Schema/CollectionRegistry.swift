@@ -65,28 +65,37 @@ public struct CollectionRegistry: Sendable {
     /// Creates the collection and its table, indexes included. Relation targets must exist.
     @discardableResult
     public func create(_ collection: Collection) throws -> Collection {
-        try collection.validate()
+        try createAll([collection])[0]
+    }
+
+    /// Creates several collections in one transaction: all of them, or (on any error) none. Relations
+    /// may refer to collections created earlier in the list.
+    @discardableResult
+    public func createAll(_ collections: [Collection]) throws -> [Collection] {
+        for collection in collections { try collection.validate() }
         return try store.write { db in
-            if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
-                throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
+            try collections.map { collection in
+                if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
+                    throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
+                }
+                try Self.checkRelations(db, collection)
+                var created = collection
+                created.created = FilterSQL.formatDate(Date())
+                created.updated = created.created
+                try Self.createTable(db, created, as: created.name)
+                try SearchIndex.create(db, created)
+                try db.execute(
+                    sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
+                return created
             }
-            try Self.checkRelations(db, collection)
-            var created = collection
-            created.created = FilterSQL.formatDate(Date())
-            created.updated = created.created
-            try Self.createTable(db, created, as: created.name)
-            try SearchIndex.create(db, created)
-            try db.execute(
-                sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
-                arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
-            return created
         }
     }
 
     /// Deletes the collection and its table. A collection that still holds records, or that another
     /// collection's relation field refers to, is refused unless `force`.
     public func delete(_ name: String, force: Bool = false) throws {
-        try store.write { db in
+        let deleted = try store.write { db in
             let collection = try Self.load(db, name)
             if !force {
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
@@ -104,7 +113,10 @@ public struct CollectionRegistry: Sendable {
             try SearchIndex.drop(db, collection)
             try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
             try db.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
+            return collection
         }
+        // Its records' files, after the commit (a crash in between leaves orphans for `burg files check`).
+        try? FileManager.default.removeItem(atPath: FileStorage(dataDirectory: store.configuration.dataDirectory).root.appending(deleted.id).string)
     }
 
     /// Changes a collection's definition and migrates its table in the same transaction: fields added,

@@ -145,6 +145,8 @@ public struct RecordValidator: Sendable {
             }
         case .relation:
             guard RecordID.isValid(text) else { return .failure(FieldError("validation_invalid_value", "Invalid record id \(text).")) }
+        case .file:
+            guard FileStorage.isValidStoredName(text) else { return .failure(FieldError("validation_invalid_value", "Invalid file name \(text).")) }
         default: break
         }
         return .success(text)
@@ -172,17 +174,67 @@ public struct RecordValidator: Sendable {
         return .success(.text(JSONValue.array(strings.map { .string($0) }).jsonText))
     }
 
-    /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS[.sss]Z` and ISO 8601 with `T`; returns the stored form.
+    /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS[.sss][Z]` and the same with `T` (ISO 8601, UTC); returns
+    /// the stored form `YYYY-MM-DD HH:MM:SS.sssZ`, or nil for anything else (including impossible dates
+    /// such as February 30th). Parsed by hand: imports validate millions of dates.
     static func normaliseDate(_ text: String) -> String? {
-        let formats = ["yyyy-MM-dd HH:mm:ss.SSSZ", "yyyy-MM-dd HH:mm:ssZ", "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
-                       "yyyy-MM-dd'T'HH:mm:ssZ", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"]
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in formats {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return FilterSQL.formatDate(date) }
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ digits: Int) -> Int? {
+            guard index + digits <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<index + digits] {
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            index += digits
+            return value
         }
-        return nil
+        func expect(_ character: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == character else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else { return nil }
+        var hour = 0, minute = 0, second = 0, millisecond = 0
+        func isReal() -> Bool {
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+            let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+            return (1...12).contains(month) && (1...days[month - 1]).contains(day) && hour < 24 && minute < 60 && second < 60
+        }
+        if index < bytes.count {
+            guard expect(32) || expect(84), let h = number(2), expect(58), let m = number(2), expect(58), let s = number(2) else { return nil }
+            (hour, minute, second) = (h, m, s)
+            if expect(46) {
+                let start = index
+                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+                guard index > start else { return nil }
+                let fraction = bytes[start..<min(index, start + 3)].reduce(0) { $0 * 10 + Int($1 - 48) }
+                millisecond = fraction * [100, 10, 1][min(index, start + 3) - start - 1]
+            }
+            var offsetMinutes = 0
+            if !expect(90), index < bytes.count {  // Z, or an offset: +HH:MM / -HHMM
+                let sign = bytes[index] == 45 ? -1 : 1
+                guard expect(43) || expect(45), let h = number(2) else { return nil }
+                _ = expect(58)
+                guard let m = number(2), h < 24, m < 60 else { return nil }
+                offsetMinutes = sign * (h * 60 + m)
+            }
+            guard index == bytes.count else { return nil }
+            if offsetMinutes != 0 {
+                var parts = tm()
+                (parts.tm_year, parts.tm_mon, parts.tm_mday) = (Int32(year - 1900), Int32(month - 1), Int32(day))
+                (parts.tm_hour, parts.tm_min, parts.tm_sec) = (Int32(hour), Int32(minute), Int32(second))
+                let utc = Double(timegm(&parts)) - Double(offsetMinutes * 60) + Double(millisecond) / 1000
+                guard isReal() else { return nil }
+                return FilterSQL.formatDate(Date(timeIntervalSince1970: utc))
+            }
+        }
+        guard isReal() else { return nil }
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z"
     }
 }
