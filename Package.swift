@@ -72,6 +72,8 @@ let package = Package(
                 "BurgCore",
                 "BurgStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding bulk inserts directly (see InsertStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -155,6 +157,7 @@ let package = Package(
                 "BurgStore",
                 "BurgBackup",
                 "BurgJobs",
+                "BurgRecords",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -68,7 +68,7 @@ struct ImportCommand: AsyncParsableCommand {
             """)
     @OptionGroup var dataDir: DataDirOptions
     @Argument(help: "The collection.") var collection: String
-    @Argument(help: "The NDJSON or CSV file.") var file: String
+    @Argument(help: "The NDJSON or CSV file, or - for standard input.") var file: String
     @Option(help: "ndjson or csv (default: from the file's extension).") var format: ImportOptions.Format?
     @Option(name: .customLong("batch-size"), help: "Records per transaction.") var batchSize: Int = 1_000
     @Option(name: .customLong("on-error"), help: "abort or skip.") var onError: ImportOptions.OnError = .abort

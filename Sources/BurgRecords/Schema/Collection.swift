@@ -184,8 +184,20 @@ public enum RecordID {
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
     public static func generate() -> String {
+        // Random bytes a word at a time (each draw from the system generator is a system call), mapped
+        // without bias: bytes of 252 and above (252 = 7 × 36) are skipped.
         var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<15).map { _ in alphabet.randomElement(using: &generator)! }, as: UTF8.self)
+        var id: [UInt8] = []
+        id.reserveCapacity(15)
+        while id.count < 15 {
+            var word = generator.next()
+            for _ in 0..<8 where id.count < 15 {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                if byte < 252 { id.append(alphabet[Int(byte % 36)]) }
+            }
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     public static func isValid(_ id: String) -> Bool {

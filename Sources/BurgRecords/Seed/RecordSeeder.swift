@@ -56,12 +56,12 @@ public struct RecordSeeder: Sendable {
         var generator = ValueGenerator(collection: collection, relationTargets: targets)
         var inserted = 0
         while inserted < count {
-            var batch: [(line: Int, id: String?, columns: [String: RecordValidator.ColumnValue])] = []
+            var batch: [InsertStatement.Row] = []
             for _ in 0..<min(batchSize, count - inserted) {
                 let index = offset + inserted + batch.count
                 let values = generator.record(index, &random)
                 do {
-                    batch.append((index, random.recordID(), try validator.validate(values)))
+                    batch.append(InsertStatement.Row(line: index, id: random.recordID(), columns: try validator.columns(values)))
                 } catch {
                     let field = error.fields.keys.sorted().first ?? "?"
                     throw SeedError(collection: collection.name, field: field,

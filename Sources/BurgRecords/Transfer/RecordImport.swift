@@ -2,6 +2,7 @@ import BurgCore
 import BurgStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import SystemPackage
 
 /// How an import reads and commits.
@@ -84,13 +85,15 @@ public struct RecordImporter: Sendable {
         _ path: FilePath, into collectionName: String, options: ImportOptions = ImportOptions(),
         progress: (ImportProgress) -> Void = { _ in }
     ) throws -> ImportReport {
-        let descriptor = open(path.string, O_RDONLY | O_CLOEXEC)
+        // "-" is standard input: a stream from another program, of unknown size.
+        let standardInput = path.string == "-"
+        let descriptor = standardInput ? STDIN_FILENO : open(path.string, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ImportError(code: .cannotOpen, path: path.string, message: SystemError(call: "open", errno: errno).message)
         }
-        defer { close(descriptor) }
+        defer { if !standardInput { close(descriptor) } }
         var status = stat()
-        let totalBytes = fstat(descriptor, &status) == 0 ? Int(status.st_size) : nil
+        let totalBytes = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
         return try run(LineReader(descriptor: descriptor), name: path.string, totalBytes: totalBytes,
                        into: collectionName, options: options, progress: progress)
     }
@@ -103,7 +106,7 @@ public struct RecordImporter: Sendable {
         let collection = try CollectionRegistry(store: store).get(collectionName)
         let validator = RecordValidator(collection)
         var report = ImportReport()
-        var batch: [(line: Int, id: String?, columns: [String: RecordValidator.ColumnValue])] = []
+        var batch: [InsertStatement.Row] = []
         var header: [String]?
         var csv = CSVRecordParser()
         var recordStartLine = 0
@@ -151,7 +154,7 @@ public struct RecordImporter: Sendable {
             switch options.format {
             case .ndjson:
                 if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-                guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+                guard case .object(let object)? = line.withUnsafeBufferPointer({ try? JSONValue.parse($0) }) else {
                     try fail(report.lines, "not a JSON object")
                     continue
                 }
@@ -203,7 +206,7 @@ public struct RecordImporter: Sendable {
                 continue
             }
             do {
-                batch.append((recordStartLine, id, try validator.validate(fieldValues)))
+                batch.append(InsertStatement.Row(line: recordStartLine, id: id, columns: try validator.columns(fieldValues)))
             } catch {
                 try fail(recordStartLine, error.description, error.fields)
                 continue
@@ -218,7 +221,17 @@ public struct RecordImporter: Sendable {
 }
 
 /// The prepared INSERT of one collection, run for a batch inside one transaction.
+///
+/// Values are bound with SQLite's own calls: through GRDB's generic argument path (an existential and
+/// an array per row), binding cost more than SQLite's insert itself.
 struct InsertStatement: Sendable {
+    struct Row: Sendable {
+        var line: Int
+        var id: String?
+        /// In the order of the collection's fields (``RecordValidator/columns(_:existing:)``).
+        var columns: [RecordValidator.ColumnValue?]
+    }
+
     let collection: Collection
     let sql: String
 
@@ -232,34 +245,62 @@ struct InsertStatement: Sendable {
 
     /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
     /// `skipBadRows` skips just that row (each row in its own savepoint).
-    func run(_ db: Database, _ rows: [(line: Int, id: String?, columns: [String: RecordValidator.ColumnValue])], skipBadRows: Bool) throws -> Outcome {
+    func run(_ db: Database, _ rows: [Row], skipBadRows: Bool) throws -> Outcome {
         // Prepared per batch, not cached: after a failed step SQLite's reset reports that failure once
         // more, so a statement that failed is replaced rather than reused.
         var statement = try db.makeStatement(sql: sql)
         let now = FilterSQL.formatDate(Date())
         var outcome = Outcome()
         for row in rows {
-            var arguments: [(any DatabaseValueConvertible)?] = [row.id ?? RecordID.generate(), now, now]
-            for field in collection.fields { arguments.append(RecordStore.databaseValue(row.columns[field.name] ?? .null)) }
-            do {
-                if skipBadRows {
-                    try db.execute(sql: "SAVEPOINT burg_row")
-                }
-                try RecordStore.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
+            if skipBadRows { try db.execute(sql: "SAVEPOINT burg_row") }
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            Self.bind(handle, 1, .text(row.id ?? RecordID.generate()))
+            Self.bind(handle, 2, .text(now))
+            Self.bind(handle, 3, .text(now))
+            for (offset, column) in row.columns.enumerated() { Self.bind(handle, Int32(offset + 4), column ?? .null) }
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE {
                 if skipBadRows { try db.execute(sql: "RELEASE burg_row") }
                 outcome.inserted += 1
-            } catch let error as ValidationError {
-                statement = try db.makeStatement(sql: sql)
+                continue
+            }
+            let error = DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
+                                      message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            statement = try db.makeStatement(sql: sql)
+            do {
+                try RecordStore.mappingConstraints(collection) { throw error }
+            } catch let failure as ValidationError {
                 if skipBadRows {
                     try db.execute(sql: "ROLLBACK TO burg_row")
                     try db.execute(sql: "RELEASE burg_row")
-                    outcome.failures.append((row.line, error))
+                    outcome.failures.append((row.line, failure))
                 } else {
-                    throw ImportBatchFailure(line: row.line, error: error)
+                    throw ImportBatchFailure(line: row.line, error: failure)
                 }
             }
         }
         return outcome
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bind(_ handle: SQLiteStatement, _ index: Int32, _ value: RecordValidator.ColumnValue) {
+        switch value {
+        case .text(let text):
+            var text = text
+            text.withUTF8 { bytes in
+                _ = bytes.withMemoryRebound(to: CChar.self) { chars in
+                    // An empty text is still text (''), not NULL.
+                    guard let base = chars.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, nil) }
+                    return sqlite3_bind_text(handle, index, base, Int32(chars.count), transient)
+                }
+            }
+        case .real(let real): sqlite3_bind_double(handle, index, real)
+        case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
+        case .null: sqlite3_bind_null(handle, index)
+        }
     }
 }
 

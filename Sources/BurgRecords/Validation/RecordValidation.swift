@@ -38,19 +38,40 @@ public struct RecordValidator: Sendable {
     /// Validates `values` (unknown keys are refused too) and returns the column values to store.
     /// `existing` is the stored record for an update: absent keys keep their stored value.
     public func validate(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [String: ColumnValue] {
-        var errors: [String: FieldError] = [:]
-        var columns: [String: ColumnValue] = [:]
-        for key in values.keys where collection.field(named: key) == nil && !Collection.systemFields.contains(key) {
-            errors[key] = FieldError("validation_unknown_field", "Unknown field.")
+        let columns = try columns(values, existing: existing)
+        var byName: [String: ColumnValue] = [:]
+        for (field, column) in zip(collection.fields, columns) {
+            if let column { byName[field.name] = column }
         }
+        return byName
+    }
+
+    /// The same check, with the column values in the order of the collection's fields (nil: a hidden
+    /// field an update leaves alone) — the form bulk inserts bind without a dictionary per row.
+    func columns(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [ColumnValue?] {
+        var errors: [String: FieldError] = [:]
+        var columns: [ColumnValue?] = []
+        columns.reserveCapacity(collection.fields.count)
+        var known = 0
         for field in collection.fields {
             // An update that leaves a hidden field (a password hash) alone keeps it: the stored record
             // passed in as `existing` never carries hidden values.
-            if field.hidden, existing != nil, values[field.name] == nil { continue }
-            let value = values[field.name] ?? existing?[field.name] ?? .null
-            switch check(field, value) {
-            case .success(let column): columns[field.name] = column
-            case .failure(let error): errors[field.name] = error
+            if field.hidden, existing != nil, values[field.name] == nil {
+                columns.append(nil)
+                continue
+            }
+            let given = values[field.name]
+            if given != nil { known += 1 }
+            switch check(field, given ?? existing?[field.name] ?? .null) {
+            case .success(let column): columns.append(column)
+            case .failure(let error):
+                columns.append(nil)
+                errors[field.name] = error
+            }
+        }
+        if known < values.count {
+            for key in values.keys where collection.field(named: key) == nil && !Collection.systemFields.contains(key) {
+                errors[key] = FieldError("validation_unknown_field", "Unknown field.")
             }
         }
         if !errors.isEmpty { throw ValidationError(collection: collection.name, fields: errors) }
@@ -120,16 +141,25 @@ public struct RecordValidator: Sendable {
     private func checkText(_ field: Field, _ text: String) -> Result<String, FieldError> {
         switch field.type {
         case .text:
-            if let min = field.min, Double(text.count) < min { return .failure(FieldError("validation_min_text_constraint", "Must be at least \(Int(min)) character(s).")) }
-            if let max = field.max, Double(text.count) > max { return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(Int(max)) character(s).")) }
+            // Characters never outnumber UTF-8 bytes: most texts are decided without counting graphemes.
+            if let min = field.min, Double(text.utf8.count) < min || Double(text.count) < min {
+                return .failure(FieldError("validation_min_text_constraint", "Must be at least \(Int(min)) character(s)."))
+            }
+            if let max = field.max, Double(text.utf8.count) > max && Double(text.count) > max {
+                return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(Int(max)) character(s)."))
+            }
             if let pattern = field.pattern, let regex = try? NSRegularExpression(pattern: pattern),
                regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
                 return .failure(FieldError("validation_invalid_format", "Invalid value format."))
             }
         case .email:
-            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-                  !text.contains(where: \.isWhitespace), text.count <= 254
+            let bytes = text.utf8
+            let at = bytes.firstIndex(of: UInt8(ascii: "@"))
+            let domain = at.map { bytes[bytes.index(after: $0)...] }
+            guard let at, let domain, at != bytes.startIndex, !domain.contains(UInt8(ascii: "@")), domain.contains(UInt8(ascii: ".")),
+                  domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: "."), bytes.count <= 254,
+                  !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }),
+                  bytes.allSatisfy({ $0 < 0x80 }) || !text.unicodeScalars.contains(where: \.properties.isWhitespace)
             else { return .failure(FieldError("validation_invalid_email", "Must be a valid email address.")) }
         case .url:
             guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
