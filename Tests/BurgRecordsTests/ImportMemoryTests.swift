@@ -5,7 +5,7 @@ import SystemPackage
 import Testing
 
 /// Importing a stream keeps memory flat whatever its size: a real `burg import` process's peak RSS for a
-/// large NDJSON file is within a few MiB of its peak for a small one. Short form here (8 vs 96 MiB);
+/// large NDJSON file is within a few MiB of its peak for a small one. Short form here (8 vs 64 MiB);
 /// BURG_SOAK=1 imports 2 GiB (also from standard input).
 @Suite struct ImportMemoryTests {
     static let soak = ProcessInfo.processInfo.environment["BURG_SOAK"] == "1"
@@ -61,10 +61,10 @@ import Testing
         let small = dir.path("small.ndjson")
         let large = dir.path("large.ndjson")
         try Self.writeNDJSON(small, bytes: 8 << 20)
-        try Self.writeNDJSON(large, bytes: Self.soak ? 2 << 30 : 96 << 20)
+        try Self.writeNDJSON(large, bytes: Self.soak ? 2 << 30 : 64 << 20)
         let smallPeak = try Self.peakRSS(importing: small.string, into: data)
         let largePeak = try Self.peakRSS(importing: large.string, into: data, viaStandardInput: Self.soak)
-        // 12× (or 256×) the input, and the peak grows by at most 16 MiB (SQLite's cache and allocator noise).
+        // 8× (or 256×) the input, and the peak grows by at most 16 MiB (SQLite's cache and allocator noise).
         #expect(smallPeak > 0 && largePeak - smallPeak < 16 * 1024, "peak RSS \(smallPeak) KiB for 8 MiB, \(largePeak) KiB for the large file")
     }
 }

@@ -131,6 +131,8 @@ import Testing
         #expect(report.reencrypted == 1 && report.encryptedPlain == 1 && !report.resumed && report.newKeyID != first.idHex)
         let keyring = try FileKeyring.load(fixture.dir.path)
         #expect(keyring.retired.isEmpty && keyring.current?.idHex == report.newKeyID)
+        // The old key is archived, not deleted: a backup from before the rotation still needs it.
+        #expect(keyring.archived.map(\.idHex) == [first.idHex])
         for record in [plain, sealed] {
             guard case .array(let names)? = record.values["photos"], case .string(let name) = names[0] else { continue }
             #expect(try fixture.records.files.contents(collectionId: "pbc_patients", recordId: record.id, name: name, keyring: keyring) == Self.png)

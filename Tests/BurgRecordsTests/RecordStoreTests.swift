@@ -112,7 +112,8 @@ import Testing
         #expect(first.items.map { $0.values["n"] } == [0, 10, 20, 30].map { JSONValue.number($0) })
         // An offset would now repeat "30"; the cursor does not.
         try fixture.records.create("items", ["n": .number(5)])
-        query.cursor = try #require(first.nextCursor)
+        let next: String = try #require(first.nextCursor)
+        query.cursor = next
         let second = try fixture.records.list("items", query)
         #expect(second.items.map { $0.values["n"] } == [40, 50, 60, 70].map { JSONValue.number($0) })
         #expect(second.totalItems == 11)

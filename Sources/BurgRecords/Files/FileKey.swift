@@ -7,8 +7,9 @@ import SystemPackage
 /// base64, created 0600. Encryption is on when the file exists.
 ///
 /// Rotation (`burg files rotate-key`) keeps the old key as `files.key.<id>` until every file has been
-/// re-encrypted with the new one, so a crash mid-way leaves every file readable. Back the key up with
-/// the backups' key: a backup's files cannot be read without it.
+/// re-encrypted with the new one, so a crash mid-way leaves every file readable; then it moves to
+/// `files-keys/<id>.key`, kept so that backups made before the rotation can still be read after a
+/// restore. Back the key files up with the backups' key: a backup's files cannot be read without them.
 public struct FileKey: Sendable, Equatable {
     public static let fileName = "files.key"
     let key: SymmetricKey
@@ -61,16 +62,25 @@ public struct FileKeyring: Sendable {
     public var current: FileKey?
     public var retired: [FileKey]
 
-    /// Reads `files.key` and any `files.key.<id>` of the data directory.
+    /// Keys of finished rotations (`files-keys/<id>.key`): only for reading older files (from backups).
+    public var archived: [FileKey] = []
+
+    public static let archiveDirectory = "files-keys"
+
+    /// Reads `files.key`, any `files.key.<id>` (a rotation in progress) and the archived keys.
     public static func load(_ dataDirectory: FilePath) throws -> FileKeyring {
         let current = try FileKey.load(FileKey.path(in: dataDirectory))
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.string)) ?? []
         let retired = try names.filter { $0.hasPrefix(FileKey.fileName + ".") && !$0.contains(AtomicFile.temporaryMarker) }.sorted()
             .compactMap { try FileKey.load(dataDirectory.appending($0)) }
-        return FileKeyring(current: current, retired: retired)
+        let archive = dataDirectory.appending(archiveDirectory)
+        let archivedNames = (try? FileManager.default.contentsOfDirectory(atPath: archive.string)) ?? []
+        let archived = try archivedNames.filter { $0.hasSuffix(".key") && !$0.hasPrefix(".") }.sorted()
+            .compactMap { try FileKey.load(archive.appending($0)) }
+        return FileKeyring(current: current, retired: retired, archived: archived)
     }
 
     func key(id: [UInt8]) -> FileKey? {
-        ([current].compactMap { $0 } + retired).first { $0.id == id }
+        ([current].compactMap { $0 } + retired + archived).first { $0.id == id }
     }
 }

@@ -11,7 +11,7 @@ import Glibc
 ///
 /// Crash-safe by order: the old key is first kept as `files.key.<id>`, then the new key written, then
 /// each file re-encrypted atomically (readable under one key or the other at every moment), and only
-/// when every file uses the new key are the retired keys deleted. Run again after an interruption and it
+/// when every file uses the new key are the retired keys moved to `files-keys/` (kept for backups). Run again after an interruption and it
 /// finishes the same rotation instead of starting another.
 public struct FileKeyRotation: Sendable {
     public let dataDirectory: FilePath
@@ -82,7 +82,14 @@ public struct FileKeyRotation: Sendable {
                 }
             }
         }
+        // Every file uses the new key: the old ones move to the archive (backups made before still
+        // need them), each written there before its rotation copy is removed.
+        let archive = dataDirectory.appending(FileKeyring.archiveDirectory)
+        if !keyring.retired.isEmpty, mkdir(archive.string, 0o700) == 0 {
+            try AtomicFile.syncDirectory(dataDirectory, path: archive)
+        }
         for retired in keyring.retired {
+            try FileKey.write(retired, to: archive.appending(retired.idHex + ".key"))
             _ = unlink(dataDirectory.appending(FileKey.fileName + "." + retired.idHex).string)
         }
         return report

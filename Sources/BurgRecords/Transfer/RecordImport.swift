@@ -3,6 +3,7 @@ import BurgStore
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 import SystemPackage
 
 /// How an import reads and commits.
@@ -112,7 +113,15 @@ public struct RecordImporter: Sendable {
         var recordStartLine = 0
         let insert = InsertStatement(collection)
 
+        // While one batch is being written (on `writer`), the next is parsed and validated here: on two
+        // cores, parsing and inserting overlap. At most one batch is in flight; its outcome is applied
+        // to the report on this thread, in order, before the next batch goes out.
+        let writer = BatchWriterThread()
+        var inFlight: BatchWriterThread.Pending?
+
         func fail(_ line: Int, _ message: String, _ fields: [String: FieldError] = [:]) throws {
+            // An earlier batch still being written decides first: its failure is the earlier line.
+            if options.onError == .abort { try settle() }
             report.failed += 1
             if report.errors.count < options.maxReportedErrors {
                 report.errors.append(ImportLineError(line: line, message: message, fields: fields))
@@ -125,28 +134,39 @@ public struct RecordImporter: Sendable {
             }
         }
 
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            if !options.dryRun {
-                let rows = batch
-                let outcome: InsertStatement.Outcome
-                do {
-                    outcome = try store.write { db in try insert.run(db, rows, skipBadRows: options.onError == .skip) }
-                } catch let failure as ImportBatchFailure {
-                    batch.removeAll()
-                    try fail(failure.line, failure.error.description, failure.error.fields)
-                    return
-                }
-                for (line, error) in outcome.failures { try fail(line, error.description, error.fields) }
+        /// Waits for the batch in flight and applies its outcome.
+        func settle() throws {
+            guard let pending = inFlight else { return }
+            inFlight = nil
+            switch pending.wait() {
+            case .success(let outcome):
                 report.imported += outcome.inserted
                 report.committedBatches += 1
-            } else {
-                report.imported += batch.count
+                for (line, error) in outcome.failures { try fail(line, error.description, error.fields) }
+            case .failure(let failure as ImportBatchFailure):
+                try fail(failure.line, failure.error.description, failure.error.fields)
+            case .failure(let error):
+                throw error
             }
-            batch.removeAll(keepingCapacity: true)
             progress(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, lines: report.lines,
                                     imported: report.imported, failed: report.failed))
         }
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            try settle()
+            if options.dryRun {
+                report.imported += batch.count
+                progress(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, lines: report.lines,
+                                        imported: report.imported, failed: report.failed))
+            } else {
+                let rows = batch
+                let skip = options.onError == .skip
+                inFlight = writer.submit { [store] in try store.write { db in try insert.run(db, rows, skipBadRows: skip) } }
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+        defer { _ = inFlight?.wait() }  // never leave a write running behind a thrown error
 
         while let line = try reader.next() {
             report.lines += 1
@@ -215,6 +235,7 @@ public struct RecordImporter: Sendable {
         }
         if csv.isIncomplete { try fail(recordStartLine, "a quoted CSV field is never closed") }
         try flush()
+        try settle()
         report.bytesRead = reader.bytesRead
         return report
     }
@@ -241,7 +262,7 @@ struct InsertStatement: Sendable {
         sql = "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
     }
 
-    struct Outcome { var inserted = 0; var failures: [(Int, ValidationError)] = [] }
+    struct Outcome: Sendable { var inserted = 0; var failures: [(Int, ValidationError)] = [] }
 
     /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
     /// `skipBadRows` skips just that row (each row in its own savepoint).
@@ -301,6 +322,35 @@ struct InsertStatement: Sendable {
         case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
         case .null: sqlite3_bind_null(handle, index)
         }
+    }
+}
+
+/// Runs one batch write at a time on a serial queue of its own (off Swift's cooperative pool: the writes
+/// block on SQLite), handing back the outcome to whoever waits for it.
+final class BatchWriterThread: Sendable {
+    private let queue = DispatchQueue(label: "burg.import.writer")
+
+    final class Pending: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let result = Mutex<Result<InsertStatement.Outcome, any Error>?>(nil)
+
+        fileprivate func finish(_ outcome: Result<InsertStatement.Outcome, any Error>) {
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+
+        /// Blocks until the write finished; returns its outcome (again on later calls).
+        func wait() -> Result<InsertStatement.Outcome, any Error> {
+            if let known = result.withLock({ $0 }) { return known }
+            done.wait()
+            return result.withLock { $0! }
+        }
+    }
+
+    func submit(_ write: @escaping @Sendable () throws -> InsertStatement.Outcome) -> Pending {
+        let pending = Pending()
+        queue.async { pending.finish(Result { try write() }) }
+        return pending
     }
 }
 
