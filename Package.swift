@@ -158,6 +158,8 @@ let package = Package(
                 "BurgBackup",
                 "BurgJobs",
                 "BurgRecords",
+                "BurgAuth",
+                "BurgBench",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -1,5 +1,9 @@
 import ArgumentParser
+import BurgAuth
+import BurgBackup
+import BurgBench
 import BurgCore
+import BurgJobs
 import BurgRecords
 import BurgStore
 import Foundation
@@ -26,7 +30,11 @@ struct RecordsBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try Store(StoreConfiguration(dataDirectory: FilePath(dir)), migrations: .store + CollectionRegistry.migrations)
+        // The data directory was made by `burg`, so it carries every capability's migrations (the same
+        // list as the executable's BurgSchema; a store refuses a database with migrations it does not know).
+        let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations
+            + BackupHistory.migrations + JobSchema.migrations
+        let store = try Store(StoreConfiguration(dataDirectory: FilePath(dir)), migrations: migrations)
         let records = RecordStore(store: store)
         var result: [String: Double] = [:]
         var query = ListQuery()

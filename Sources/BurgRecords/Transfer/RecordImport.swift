@@ -267,6 +267,10 @@ struct InsertStatement: Sendable {
     /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
     /// `skipBadRows` skips just that row (each row in its own savepoint).
     func run(_ db: Database, _ rows: [Row], skipBadRows: Bool) throws -> Outcome {
+        try SearchIndex.bulkInsert(db, collection) { try insert(db, rows, skipBadRows: skipBadRows) }
+    }
+
+    private func insert(_ db: Database, _ rows: [Row], skipBadRows: Bool) throws -> Outcome {
         // Prepared per batch, not cached: after a failed step SQLite's reset reports that failure once
         // more, so a statement that failed is replaced rather than reused.
         var statement = try db.makeStatement(sql: sql)
