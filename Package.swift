@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System headers Swift's Glibc module lacks (statfs). No logic lives here.
@@ -117,9 +118,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API: PocketBase-compatible routes over the capabilities below it.
+        .target(
+            name: "BurgServer",
+            dependencies: [
+                "BurgAuth",
+                "BurgRecords",
+                "BurgStore",
+                "BurgCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "burg",
             dependencies: [
+                "BurgServer",
                 "BurgAuth",
                 "BurgJobs",
                 "BurgBackup",
@@ -214,6 +230,13 @@ let package = Package(
                 "BurgBackup", "BurgStore", "BurgCore", "BurgRecords", "BurgTestSupport", "burg", "burg-test-helper",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BurgServerTests",
+            dependencies: [
+                "BurgServer", "BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg",
             ],
             swiftSettings: swiftSettings
         ),

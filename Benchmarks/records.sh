@@ -41,7 +41,7 @@ for rows in $sizes; do
     $burg import orders_plain "$work/orders.ndjson" --data-dir "$data" --json >/dev/null 2>&1
     end=$(date +%s.%N)
     echo "{\"burg_import\": {\"rows\": $rows, \"searchable_title\": false, \"rows_per_s\": $(echo "$rows / ($end - $start)" | bc)}}"
-    .build-bench/release/burg-microbench records-query --dir "$data"
+    .build-bench/release/burg-microbench records-query --dir "$data" --needles "$(python3 Benchmarks/records_data.py --needles)"
     for workers in 1 "$(nproc)"; do
         $burg validate orders --workers "$workers" --json --data-dir "$data" 2>/dev/null \
             | python3 -c "import json,sys; r=json.load(sys.stdin); print(json.dumps({'validate': {'rows': r['checked'], 'workers': $workers, 'records_per_s': round(r['checked'] / r['seconds'])}}))"

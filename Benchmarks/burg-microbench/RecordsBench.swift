@@ -18,6 +18,7 @@ struct RecordsBench: AsyncParsableCommand {
     @Option var collection = "orders"
     @Option var plain = "orders_plain"
     @Option var runs = 15
+    @Option(help: "Comma-separated substrings to search for in the title.") var needles = "valve hou,sensor gea,routine kn,cable pum,bracket st"
 
     func median(_ body: () throws -> Void) rethrows -> Double {
         var times: [Double] = []
@@ -67,7 +68,7 @@ struct RecordsBench: AsyncParsableCommand {
         query.skipTotal = false
 
         // Contains-search: the trigram index against a LIKE scan of the same rows.
-        let needles = ["valve hou", "sensor gea", "routine kn", "cable pum", "bracket st"]
+        let needles = self.needles.split(separator: ",").map(String.init)
         var index = 0
         var found = 0
         var scanned = 0

@@ -3,7 +3,9 @@ import BurgCore
 import BurgStore  // STORE
 import Logging
 import ServiceLifecycle
+import BurgAuth
 import BurgJobs
+import BurgServer
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
@@ -13,12 +15,16 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Takes the data directory for this process (a second `burg serve` on the same directory exits
             with status 75 and names the running one), creates the directory if needed (mode 0700), and
-            runs until stopped: background maintenance, cron schedules of the job queue, and with
-            --workers N that many supervised `burg worker` processes. The HTTP API arrives with the server.
+            runs until stopped: the HTTP API (PocketBase-compatible, on --http, loopback by default),
+            background maintenance, cron schedules of the job queue, and with --workers N that many
+            supervised `burg worker` processes. SIGTERM/SIGINT finish requests in flight, then exit 0.
             """
     )
 
     @OptionGroup var dataDir: DataDirOptions
+    @Option(help: ArgumentHelp("Address to serve the HTTP API on (0.0.0.0:8090 to listen on every interface).", valueName: "HOST:PORT"))
+    var http = "127.0.0.1:8090"
+    @Option(help: "Sign-in attempts one client address may make in a burst (then one per second).") var authBurst = 10
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
@@ -58,8 +64,21 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try Store(
                 storeConfiguration, migrations: BurgSchema.migrations,
                 logger: Logger(label: "burg.store"))
+            guard let colon = http.lastIndex(of: ":"), let port = Int(http[http.index(after: colon)...]), (0...65535).contains(port),
+                  colon > http.startIndex else {
+                throw ValidationError("--http must be HOST:PORT, e.g. 127.0.0.1:8090")
+            }
+            var server = ServerConfiguration()
+            server.host = String(http[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            server.port = port
+            server.authBurst = max(1, authBurst)
+            let authenticator = try await Authenticator(
+                store: store, dataDirectory: dataDir.filePath, logger: Logger(label: "burg.auth"))
+            if try await authenticator.superuserCount() == 0 {
+                logger.notice("no superuser yet: create one with `burg superuser upsert EMAIL PASSWORD --data-dir \(dataDir.path)`")
+            }
             var services: [any Service] = [
-                UntilShutdown(),
+                buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
                 StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
                 JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
             ]
@@ -86,8 +105,3 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// Keeps the service group (and so the process) alive until a graceful shutdown is requested.
-struct UntilShutdown: Service {
-    func run() async throws {
-        try await gracefulShutdown()
-    }
-}

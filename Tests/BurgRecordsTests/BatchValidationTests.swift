@@ -40,6 +40,18 @@ import Testing
         #expect(comparable == single)
     }
 
+    @Test func everyRecordIsCheckedExactlyOnceAcrossManySmallChunks() throws {
+        // The end of every chunk is a hand-over between threads: no result may be lost or counted twice.
+        let fixture = try Self.populated()
+        var options = BatchValidationOptions()
+        options.chunkSize = 3
+        options.workers = 4
+        for _ in 0..<20 {
+            let report = try RecordBatchValidator(store: fixture.store).validateStored("parts", options: options)
+            #expect(report.checked == 200 && report.valid + report.invalid == 200 && report.invalid == 60)
+        }
+    }
+
     @Test func aRecordWhoseCheckHangsIsTimedOutWhileTheRestOfTheBatchFinishes() throws {
         var code = Field(name: "code", type: .text)
         code.pattern = "^(a+)+$"  // catastrophic backtracking on "aaa…ab"

@@ -68,6 +68,8 @@ public struct RecordError: BurgError, Equatable {
     public enum Code: String, Sendable, Equatable {
         case notFound = "record_not_found"
         case invalidQuery = "record_invalid_query"
+        /// A create the collection's create rule does not allow.
+        case forbidden = "record_forbidden"
     }
 
     public var code: Code
@@ -75,7 +77,18 @@ public struct RecordError: BurgError, Equatable {
     public var message: String
 
     public var description: String { "collection \"\(collection)\": \(message)" }
-    public var exitCode: Int32 { code == .notFound ? ExitStatus.noInput : ExitStatus.usage }
+    public var exitCode: Int32 { code == .notFound ? ExitStatus.noInput : code == .forbidden ? ExitStatus.noPermission : ExitStatus.usage }
+}
+
+/// An access rule to enforce on one record operation: the rule (filter language) the record must match,
+/// with the values of `@request.*`. Checked inside the operation's transaction.
+public struct RecordAccess: Sendable {
+    public var rule: String
+    public var context: FilterContext
+    public init(rule: String, context: FilterContext) {
+        self.rule = rule
+        self.context = context
+    }
 }
 
 /// Creates, reads, changes, deletes and lists records of any collection.
@@ -88,7 +101,8 @@ public struct RecordStore: Sendable {
 
     @discardableResult
     public func create(
-        _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:]
+        _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:],
+        access: RecordAccess? = nil
     ) throws -> Record {
         let collection = try CollectionRegistry(store: store).get(collectionName)
         var values = values
@@ -98,20 +112,20 @@ public struct RecordStore: Sendable {
                 throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
             }
         }
-        guard !uploads.isEmpty else { return try insert(collectionName, values, id: id) }
+        guard !uploads.isEmpty else { return try insert(collectionName, values, id: id, access: access) }
         let recordID = id ?? RecordID.generate()
-        guard RecordID.isValid(recordID) else { return try insert(collectionName, values, id: recordID) }
+        guard RecordID.isValid(recordID) else { return try insert(collectionName, values, id: recordID, access: access) }
         _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection))  // bad input: no file written
         let saved = try saveUploads(uploads, collection, recordID: recordID, existing: [:], into: &values)
         do {
-            return try insert(collectionName, values, id: recordID)
+            return try insert(collectionName, values, id: recordID, access: access)
         } catch {
             files.remove(collectionId: collection.id, recordId: recordID, names: saved)
             throw error
         }
     }
 
-    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?) throws -> Record {
+    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?) throws -> Record {
         try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let columns = try RecordValidator(collection).validate(values)
@@ -132,26 +146,47 @@ public struct RecordStore: Sendable {
                     sql: "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(placeholders))",
                     arguments: StatementArguments(arguments))
             }
+            // The create rule judges the record as it would be stored; failing it undoes the insert.
+            try Self.require(db, collection, recordID, access, else: .forbidden)
             return try Self.fetch(db, collection, recordID)
         }
     }
 
-    public func get(_ collectionName: String, id: String) throws -> Record {
+    /// The record, or `.notFound` — also when `access` is given and the record does not match its rule
+    /// (a client must not learn that a record it may not see exists).
+    public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) throws -> Record {
         try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
-            return try Self.fetch(db, collection, id)
+            let record = try Self.fetch(db, collection, id)
+            try Self.require(db, collection, id, access, else: .notFound)
+            return record
+        }
+    }
+
+    /// Throws `code` unless record `id` matches `access`'s rule (nothing to check without one).
+    static func require(_ db: Database, _ collection: Collection, _ id: String, _ access: RecordAccess?, else code: RecordError.Code) throws {
+        guard let access, !access.rule.isEmpty else { return }
+        let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
+        let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
+        let table = quoteIdentifier(collection.name)
+        let matches = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE \(table).\"id\" = ? AND \(condition.sql)",
+                                        arguments: [id] + condition.arguments) ?? false
+        if !matches {
+            throw RecordError(code: code, collection: collection.name,
+                message: code == .forbidden ? "the collection's rule does not allow this record" : "no record with id \(id)")
         }
     }
 
     /// Changes the given fields; the others keep their values.
     @discardableResult
     public func update(
-        _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:]
+        _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:],
+        access: RecordAccess? = nil
     ) throws -> Record {
         let collection = try CollectionRegistry(store: store).get(collectionName)
         let fileFields = collection.fields.filter { $0.type == .file }
-        if fileFields.isEmpty { return try change(collectionName, id: id, values) }
-        let existing = try get(collectionName, id: id)
+        if fileFields.isEmpty { return try change(collectionName, id: id, values, access: access) }
+        let existing = try get(collectionName, id: id, access: access)
         var values = values
         // A file field given in `values` lists the stored names to keep: only names the record has.
         for field in fileFields {
@@ -169,7 +204,7 @@ public struct RecordStore: Sendable {
         }
         let updated: Record
         do {
-            updated = try change(collectionName, id: id, values)
+            updated = try change(collectionName, id: id, values, access: access)
         } catch {
             files.remove(collectionId: collection.id, recordId: id, names: saved)
             throw error
@@ -181,10 +216,12 @@ public struct RecordStore: Sendable {
         return updated
     }
 
-    private func change(_ collectionName: String, id: String, _ values: [String: JSONValue]) throws -> Record {
+    private func change(_ collectionName: String, id: String, _ values: [String: JSONValue], access: RecordAccess?) throws -> Record {
         try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let existing = try Self.fetch(db, collection, id)
+            // The update rule judges the record as it is before the change.
+            try Self.require(db, collection, id, access, else: .notFound)
             let columns = try RecordValidator(collection).validate(values, existing: existing.values)
             var assignments = ["\"updated\" = ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [FilterSQL.formatDate(Date())]
@@ -203,9 +240,11 @@ public struct RecordStore: Sendable {
     }
 
     /// Deletes the record, then (after the commit) its stored files.
-    public func delete(_ collectionName: String, id: String) throws {
+    public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
         let collection = try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
+            _ = try Self.fetch(db, collection, id)
+            try Self.require(db, collection, id, access, else: .notFound)
             try db.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
             if db.changesCount == 0 {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")

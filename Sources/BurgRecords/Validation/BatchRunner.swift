@@ -90,11 +90,13 @@ enum BatchRunner {
                         // A slot that was declared timed out lost its item; its late result is dropped.
                         guard !state.abandoned.contains(slot) else { return false }
                         state.running[slot] = nil
+                        // The result is queued before the item counts as finished: the coordinator,
+                        // seeing every item finished, must find every result.
+                        shared.results.withLock { $0.append((item, outcome)) }
                         state.finished += 1
                         return true
                     }
                     guard keep else { return }
-                    shared.results.withLock { $0.append((item, outcome)) }
                     wake.signal()
                 }
                 shared.chunk.withLock { state in state.running[slot] = nil }

@@ -1,0 +1,20 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of Burg's routes: Hummingbird's core storage plus the client's address (for
+/// lockouts and rate limits). The signed-in identity is resolved per route (``RequestAuth``).
+public struct BurgRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Request bodies above this are refused with 413 before they are read (files have their own limit).
+    public var maxUploadSize: Int { 32 << 20 }
+
+    /// The client's IP address as text ("unknown" for a Unix socket).
+    public var clientIP: String { remoteAddress?.ipAddress ?? "unknown" }
+}

@@ -1,0 +1,40 @@
+import BurgAuth
+import BurgCore
+import BurgRecords
+import BurgStore
+import Hummingbird
+import Logging
+import SystemPackage
+
+/// Where and how the HTTP API listens.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8090
+    /// Sign-in attempts a client address may burst, and their refill per second.
+    public var authBurst = 10
+    public var authRefillPerSecond = 1.0
+    public init() {}
+}
+
+/// Builds the HTTP API over a store: PocketBase's records, collections and auth routes, health, and
+/// one error shape for everything. The result is a `Service` for the process's ServiceGroup (SIGTERM
+/// stops accepting, finishes requests in flight).
+public func buildApplication(
+    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger
+) -> some ApplicationProtocol {
+    let router = Router(context: BurgRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    let auth = RequestAuth(authenticator: authenticator)
+    let records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
+    records.add(to: router)
+    CollectionsRoutes(store: store, auth: auth).add(to: router)
+    AuthRoutes(auth: auth, authenticator: authenticator,
+               limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
+               records: records).add(to: router)
+    HealthRoutes(store: store).add(to: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
+        logger: logger)
+}

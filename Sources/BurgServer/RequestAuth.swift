@@ -1,0 +1,49 @@
+import BurgAuth
+import BurgRecords
+import Foundation
+import Hummingbird
+
+/// Who is calling: the identity behind the request's `Authorization` token, or nil for a guest.
+/// A token that is present but invalid (forged, expired, its password changed) is refused with 401
+/// rather than silently treated as a guest.
+struct RequestAuth: Sendable {
+    let authenticator: Authenticator
+
+    func identity(_ request: Request) async throws -> AuthIdentity? {
+        guard let header = request.headers[.authorization], !header.isEmpty else { return nil }
+        return try await authenticator.verify(token: header)
+    }
+
+    func requireSuperuser(_ request: Request) async throws -> AuthIdentity {
+        guard let identity = try await identity(request), identity.isSuperuser else { throw APIError.superusersOnly }
+        return identity
+    }
+
+    /// `@request.auth.*` and `@request.body.*` for rules and filters.
+    static func filterContext(_ identity: AuthIdentity?, body: [String: JSONValue] = [:]) -> FilterContext {
+        var values = identity?.filterValues ?? [:]
+        for (key, value) in body {
+            switch value {
+            case .string(let text): values[["body", key]] = .string(text)
+            case .number(let number): values[["body", key]] = number.rounded() == number && abs(number) < 1e15 ? .integer(Int64(number)) : .double(number)
+            case .bool(let flag): values[["body", key]] = .bool(flag)
+            case .null: values[["body", key]] = .null
+            case .array, .object: values[["body", key]] = .string(value.jsonText)
+            }
+        }
+        return FilterContext(request: values)
+    }
+}
+
+extension Request {
+    /// The JSON object of the body (an empty body is `{}`); 400 for anything else, 413 above the limit.
+    func jsonObject(context: some RequestContext) async throws -> [String: JSONValue] {
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        if buffer.readableBytes == 0 { return [:] }
+        let value = try buffer.readableBytesView.withContiguousStorageIfAvailable { bytes in
+            try JSONValue.parse(bytes)
+        } ?? JSONValue.parse(String(buffer: buffer))
+        guard case .object(let object) = value else { throw APIError(.badRequest, "The request body must be a JSON object.") }
+        return object
+    }
+}

@@ -1,0 +1,61 @@
+import BurgAuth
+import BurgCore
+import BurgRecords
+import Foundation
+import Hummingbird
+
+/// `/api/collections/{collection}/auth-with-password` and `/auth-refresh`, with a token bucket per
+/// client address in front (on top of the authenticator's lockout of an identity).
+struct AuthRoutes: Sendable {
+    let auth: RequestAuth
+    let authenticator: Authenticator
+    let limiter: RateLimiter
+    let records: RecordsRoutes
+
+    func add(to router: Router<BurgRequestContext>) {
+        let group = router.group("api/collections/:collection")
+        group.post("auth-with-password") { request, context in try await signIn(request, context) }
+        group.post("auth-refresh") { request, context in try await refresh(request, context) }
+    }
+
+    private func limit(_ context: BurgRequestContext) throws {
+        if case .limited(let retryAfter) = limiter.take("ip:\(context.clientIP)") {
+            throw APIError(.tooManyRequests, "Too many requests, try again later.",
+                           headers: [.retryAfter: String(Int(retryAfter.seconds.rounded(.up)))])
+        }
+    }
+
+    func signIn(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        try limit(context)
+        let name = try context.parameters.require("collection")
+        let body = try await request.jsonObject(context: context)
+        var errors: [String: FieldError] = [:]
+        var identity = ""
+        var password = ""
+        if case .string(let value)? = body["identity"], !value.isEmpty { identity = value } else {
+            errors["identity"] = FieldError("validation_required", "Cannot be blank.")
+        }
+        if case .string(let value)? = body["password"], !value.isEmpty { password = value } else {
+            errors["password"] = FieldError("validation_required", "Cannot be blank.")
+        }
+        if !errors.isEmpty { throw APIError(.badRequest, "Failed to authenticate.", data: errors) }
+        let result = try await authenticator.authWithPassword(collection: name, identity: identity, password: password, clientIP: context.clientIP)
+        return answer(result)
+    }
+
+    func refresh(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        try limit(context)
+        let name = try context.parameters.require("collection")
+        guard let identity = try await auth.identity(request) else {
+            throw APIError(.unauthorized, "The request requires valid record authorization token.")
+        }
+        guard identity.collectionName.lowercased() == name.lowercased() || identity.collectionId == name else {
+            throw APIError(.forbidden, "The authorized record is not from this collection.")
+        }
+        return answer(try await authenticator.refresh(identity))
+    }
+
+    private func answer(_ result: AuthResult) -> Response {
+        .json(.object(["token": .string(result.token), "record": result.record.json]))
+    }
+}

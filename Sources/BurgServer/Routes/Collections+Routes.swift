@@ -1,0 +1,100 @@
+import BurgRecords
+import BurgStore
+import Foundation
+import Hummingbird
+
+/// `/api/collections[/{collection}]` for superusers: list, view, create, update (PATCH merges the given
+/// keys into the definition), delete. Schema changes run in one transaction with their table migration.
+struct CollectionsRoutes: Sendable {
+    let store: Store
+    let auth: RequestAuth
+
+    var registry: CollectionRegistry { CollectionRegistry(store: store) }
+
+    func add(to router: Router<BurgRequestContext>) {
+        let group = router.group("api/collections")
+        group.get { request, _ -> Response in
+            _ = try await auth.requireSuperuser(request)
+            let registry = self.registry
+            let all = try await RecordsRoutes.blocking { try registry.list() }
+            let items: [JSONValue] = try all.map(Self.json)
+            let page: [String: JSONValue] = [
+                "page": .number(1), "perPage": .number(Double(max(all.count, 1))), "totalItems": .number(Double(all.count)),
+                "totalPages": .number(1), "items": .array(items),
+            ]
+            return Response.json(.object(page))
+        }
+        group.get(":collection") { request, context -> Response in
+            _ = try await auth.requireSuperuser(request)
+            let name = try context.parameters.require("collection")
+            let registry = self.registry
+            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.get(name) }))
+        }
+        group.post { request, context -> Response in
+            _ = try await auth.requireSuperuser(request)
+            let body = try await request.jsonObject(context: context)
+            let collection = try Self.decode(.object(body))
+            let registry = self.registry
+            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.create(collection) }))
+        }
+        group.patch(":collection") { request, context -> Response in
+            _ = try await auth.requireSuperuser(request)
+            let name = try context.parameters.require("collection")
+            let body = try await request.jsonObject(context: context)
+            let registry = self.registry
+            let existing = try await RecordsRoutes.blocking { try registry.get(name) }
+            guard case .object(var merged) = try Self.json(existing) else { throw APIError.notFound }
+            for (key, value) in body { merged[key] = value }
+            let changed = try Self.decode(.object(merged))
+            let force = request.uri.queryParameters["force"].map { $0 == "true" || $0 == "1" } ?? false
+            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.update(name, to: changed, force: force) }))
+        }
+        group.delete(":collection") { request, context -> Response in
+            _ = try await auth.requireSuperuser(request)
+            let name = try context.parameters.require("collection")
+            let registry = self.registry
+            try await RecordsRoutes.blocking { try registry.delete(name) }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func json(_ collection: Collection) throws -> JSONValue {
+        try JSONValue.parse(String(decoding: try JSONEncoder().encode(collection), as: UTF8.self))
+    }
+
+    static func decode(_ value: JSONValue) throws -> Collection {
+        do {
+            return try JSONDecoder().decode(Collection.self, from: Data(value.jsonText.utf8))
+        } catch {
+            throw APIError(.badRequest, "An error occurred while validating the submitted data: the collection definition is malformed (\(error)).")
+        }
+    }
+}
+
+/// `GET /api/health`: the store's verdict and free disk space, in PocketBase's envelope. 200 unless
+/// unhealthy (503), so a load balancer can use it as is.
+struct HealthRoutes: Sendable {
+    let store: Store
+
+    func add(to router: Router<BurgRequestContext>) {
+        router.get("api/health") { _, _ -> Response in
+            let store = self.store
+            let health = try await RecordsRoutes.blocking { try store.health(quickCheckBudget: .milliseconds(200)) }
+            var free: Double = -1
+            var stats = statvfs()
+            if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
+            let status: HTTPResponse.Status = health.verdict == .unhealthy ? .serviceUnavailable : .ok
+            return .json(.object([
+                "code": .number(Double(status.code)),
+                "message": .string(health.verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
+                "data": .object([
+                    "status": .string(health.verdict.rawValue),
+                    "checks": .object([
+                        "store": .object(["status": .string(health.verdict.rawValue), "reasons": .array(health.reasons.map(JSONValue.string))]),
+                        "disk": .object(["freeBytes": .number(free)]),
+                    ]),
+                ]),
+            ]), status: status)
+        }
+    }
+}

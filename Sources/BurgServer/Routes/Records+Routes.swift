@@ -1,0 +1,154 @@
+import BurgAuth
+import BurgRecords
+import BurgStore
+import Foundation
+import Hummingbird
+
+/// `/api/collections/{collection}/records[/{id}]`: PocketBase's records API. Every operation runs the
+/// collection's access rule for the caller (superusers skip rules): a `nil` rule is superusers only,
+/// `""` anyone, otherwise a filter the record must match, compiled into the same parameterised SQL.
+struct RecordsRoutes: Sendable {
+    let store: Store
+    let auth: RequestAuth
+    let authenticator: Authenticator
+
+    var records: RecordStore { RecordStore(store: store) }
+
+    func add(to router: Router<BurgRequestContext>) {
+        let group = router.group("api/collections/:collection/records")
+        group.get { request, context in try await list(request, context) }
+        group.get(":id") { request, context in try await view(request, context) }
+        group.post { request, context in try await create(request, context) }
+        group.patch(":id") { request, context in try await update(request, context) }
+        group.delete(":id") { request, context in try await delete(request, context) }
+    }
+
+    /// The collection and the rule that applies to this caller: nil when no rule needs checking
+    /// (superuser, or an empty rule); throws 403 for a superusers-only action.
+    private func rule(_ collection: Collection, _ pick: (Collection.Rules) -> String?, _ identity: AuthIdentity?) throws -> String? {
+        if identity?.isSuperuser == true { return nil }
+        guard let rule = pick(collection.rules) else { throw APIError.superusersOnly }
+        return rule.isEmpty ? nil : rule
+    }
+
+    private func collection(_ context: BurgRequestContext) async throws -> Collection {
+        let name = try context.parameters.require("collection")
+        let store = self.store
+        return try await Self.blocking { try CollectionRegistry(store: store).get(name) }
+    }
+
+    func list(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let identity = try await auth.identity(request)
+        let collection = try await collection(context)
+        let parameters = request.uri.queryParameters
+        var query = ListQuery()
+        if let page = parameters["page"] {
+            guard let value = Int(page), value >= 1 else { throw APIError(.badRequest, "page must be a positive integer.") }
+            query.page = value
+        }
+        if let perPage = parameters["perPage"] {
+            guard let value = Int(perPage), value >= 1 else { throw APIError(.badRequest, "perPage must be a positive integer.") }
+            query.perPage = min(value, ListQuery.maxPerPage)
+        }
+        query.filter = parameters["filter"].map(String.init) ?? ""
+        query.sort = parameters["sort"].map(String.init) ?? ""
+        query.skipTotal = ["1", "true"].contains(parameters["skipTotal"].map(String.init) ?? "")
+        query.cursor = parameters["cursor"].map(String.init)
+        query.context = RequestAuth.filterContext(identity)
+        query.rule = try rule(collection, \.list, identity)
+        let records = self.records
+        let finalQuery = query
+        let result = try await Self.blocking { try records.list(collection.name, finalQuery) }
+        var page: [String: JSONValue] = [
+            "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
+            "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
+            "items": .array(result.items.map { present($0, collection, identity) }),
+        ]
+        if let next = result.nextCursor { page["nextCursor"] = .string(next) }
+        return .json(.object(page))
+    }
+
+    func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let identity = try await auth.identity(request)
+        let collection = try await collection(context)
+        let id = try context.parameters.require("id")
+        let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+        let records = self.records
+        let record = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
+        return .json(present(record, collection, identity))
+    }
+
+    func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let identity = try await auth.identity(request)
+        let collection = try await collection(context)
+        let body = try await request.jsonObject(context: context)
+        let rule = try rule(collection, \.create, identity)
+        let record: BurgRecords.Record
+        if collection.type == .auth {
+            // Passwords are hashed and checked by the authenticator. A non-empty create rule is checked
+            // on the stored record, which is removed again if it fails (not atomic: a crash in between
+            // leaves the account; the default `users` rule is empty, so this path is rare).
+            record = try await authenticator.createRecord(collection: collection.name, values: body, by: identity)
+            if let rule {
+                let access = RecordAccess(rule: rule, context: RequestAuth.filterContext(identity, body: body))
+                do {
+                    _ = try records.get(collection.name, id: record.id, access: access)
+                } catch {
+                    try? records.delete(collection.name, id: record.id)
+                    throw BurgRecords.RecordError(.forbidden, collection: collection.name, message: "the create rule does not allow it")
+                }
+            }
+        } else {
+            let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
+            let records = self.records
+            record = try await Self.blocking { try records.create(collection.name, body, access: access) }
+        }
+        return .json(present(record, collection, identity))
+    }
+
+    func update(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let identity = try await auth.identity(request)
+        let collection = try await collection(context)
+        let id = try context.parameters.require("id")
+        let body = try await request.jsonObject(context: context)
+        let access = try rule(collection, \.update, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
+        let record: BurgRecords.Record
+        if collection.type == .auth {
+            let records = self.records
+            _ = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
+            record = try await authenticator.updateRecord(collection: collection.name, id: id, values: body, by: identity)
+        } else {
+            let records = self.records
+            record = try await Self.blocking { try records.update(collection.name, id: id, body, access: access) }
+        }
+        return .json(present(record, collection, identity))
+    }
+
+    func delete(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let identity = try await auth.identity(request)
+        let collection = try await collection(context)
+        let id = try context.parameters.require("id")
+        let access = try rule(collection, \.delete, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+        let records = self.records
+        try await Self.blocking { try records.delete(collection.name, id: id, access: access) }
+        return Response(status: .noContent)
+    }
+
+    /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
+    /// it chose `emailVisibility`.
+    func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
+        guard collection.type == .auth, case .object(var object) = record.json else { return record.json }
+        let own = identity?.recordId == record.id && identity?.collectionId == collection.id
+        if !own && identity?.isSuperuser != true && record.values["emailVisibility"] != .bool(true) {
+            object["email"] = nil
+        }
+        return .object(object)
+    }
+
+    /// Runs blocking store work off the cooperative pool (SQLite calls block their thread).
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}

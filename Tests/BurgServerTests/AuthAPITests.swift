@@ -1,0 +1,100 @@
+import BurgCore
+import BurgRecords
+import Foundation
+import Testing
+
+/// Sign-up, sign-in, rules per user, lockout and rate limits over a real socket.
+@Suite struct AuthAPITests {
+    static let notes: JSONValue = .object([
+        "name": "notes",
+        "listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
+        "createRule": "@request.auth.id != '' && owner = @request.auth.id", "updateRule": "owner = @request.auth.id",
+        "deleteRule": "owner = @request.auth.id",
+        "fields": .array([
+            .object(["name": "owner", "type": "relation", "collection": "users", "required": true]),
+            .object(["name": "text", "type": "text"]),
+        ]),
+    ])
+
+    func signUp(_ server: LiveServer, _ email: String) async throws -> (id: String, token: String) {
+        let reply = try await server.call("POST", "/api/collections/users/records",
+            .object(["email": .string(email), "password": "long enough pass", "passwordConfirm": "long enough pass"]))
+        guard reply.status == 200, case .string(let id)? = reply["id"] else { throw TestFailure("sign-up failed: \(reply.json)") }
+        #expect(reply["password"] == nil && reply["tokenKey"] == nil)
+        return (id, try await server.signIn("users", email, "long enough pass"))
+    }
+
+    @Test func oneUserCannotSeeOrChangeAnothersRecordsAndGuestsCannotList() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let created = try await server.call("POST", "/api/collections", Self.notes, token: admin)
+        #expect(created.status == 200, "\(created.json)")
+        let ann = try await signUp(server, "ann@example.org")
+        let bob = try await signUp(server, "bob@example.org")
+
+        let note = try await server.call("POST", "/api/collections/notes/records", .object(["owner": .string(ann.id), "text": "Ann's"]), token: ann.token)
+        #expect(note.status == 200, "\(note.json)")
+        guard case .string(let noteID)? = note["id"] else { return }
+        // Bob cannot create a note owned by Ann, see hers, list it, change or delete it.
+        let forged = try await server.call("POST", "/api/collections/notes/records", .object(["owner": .string(ann.id), "text": "forged"]), token: bob.token)
+        #expect(forged.status == 400 || forged.status == 403)
+        #expect(try await server.call("GET", "/api/collections/notes/records/\(noteID)", token: bob.token).status == 404)
+        #expect(try await server.call("GET", "/api/collections/notes/records", token: bob.token)["totalItems"] == .number(0))
+        #expect(try await server.call("PATCH", "/api/collections/notes/records/\(noteID)", .object(["text": "mine"]), token: bob.token).status == 404)
+        #expect(try await server.call("DELETE", "/api/collections/notes/records/\(noteID)", token: bob.token).status == 404)
+        // Ann can; a guest lists nothing; a superuser sees everything.
+        #expect(try await server.call("GET", "/api/collections/notes/records/\(noteID)", token: ann.token)["text"] == "Ann's")
+        #expect(try await server.call("GET", "/api/collections/notes/records")["totalItems"] == .number(0))
+        #expect(try await server.call("GET", "/api/collections/notes/records", token: admin)["totalItems"] == .number(2 - 1))
+        // A collection whose list rule is null is superusers only.
+        #expect(try await server.call("GET", "/api/collections/_superusers/records").status == 403)
+        #expect(try await server.call("GET", "/api/collections", token: ann.token).status == 403)
+        // Bob sees his own user record with its email, Ann's without.
+        let bobSeesAnn = try await server.call("GET", "/api/collections/users/records/\(ann.id)", token: bob.token)
+        #expect(bobSeesAnn.status == 404)
+        let own = try await server.call("GET", "/api/collections/users/records/\(bob.id)", token: bob.token)
+        #expect(own["email"] == "bob@example.org")
+        // Refresh gives a new working token; a changed password invalidates the old ones.
+        let refreshed = try await server.call("POST", "/api/collections/users/auth-refresh", token: bob.token)
+        #expect(refreshed.status == 200 && refreshed["token"] != nil)
+        let changed = try await server.call("PATCH", "/api/collections/users/records/\(bob.id)",
+            .object(["oldPassword": "long enough pass", "password": "another long pass", "passwordConfirm": "another long pass"]), token: bob.token)
+        #expect(changed.status == 200, "\(changed.json)")
+        #expect(try await server.call("GET", "/api/collections/notes/records", token: bob.token).status == 401)
+    }
+
+    @Test func repeatedFailuresLockTheIdentityOutWith429AndRetryAfter() async throws {
+        let server = try await LiveServer()
+        _ = try await signUp(server, "carl@example.org")
+        var statuses: [Int] = []
+        for _ in 0..<6 {
+            let reply = try await server.call("POST", "/api/collections/users/auth-with-password",
+                                              .object(["identity": "carl@example.org", "password": "wrong password"]))
+            statuses.append(reply.status)
+            if reply.status == 429 {
+                #expect(Int(reply.headers["retry-after"] ?? "") ?? 0 > 0)
+            }
+        }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 400 } && statuses.last == 429, "\(statuses)")
+        // Even the right password is refused while locked out.
+        let right = try await server.call("POST", "/api/collections/users/auth-with-password",
+                                          .object(["identity": "carl@example.org", "password": "long enough pass"]))
+        #expect(right.status == 429)
+        let empty = try await server.call("POST", "/api/collections/users/auth-with-password", .object([:]))
+        #expect(empty.status == 400 || empty.status == 429)
+    }
+
+    @Test func aBurstOfSignInsFromOneAddressIsRateLimited() async throws {
+        let server = try await LiveServer("--auth-burst", "3")
+        var statuses: [Int] = []
+        var retryAfter: String?
+        for index in 0..<5 {
+            let reply = try await server.call("POST", "/api/collections/users/auth-with-password",
+                                              .object(["identity": .string("u\(index)@example.org"), "password": "whatever pass"]))
+            statuses.append(reply.status)
+            if reply.status == 429 { retryAfter = reply.headers["retry-after"] }
+        }
+        #expect(statuses.prefix(3).allSatisfy { $0 == 400 } && statuses.suffix(2).allSatisfy { $0 == 429 }, "\(statuses)")
+        #expect(retryAfter == "1")
+    }
+}

@@ -1,0 +1,94 @@
+import BurgCore
+import BurgRecords
+import Foundation
+import Testing
+
+/// The records API over a real socket of a real `burg serve`: CRUD, paging, filters, rules, and bad
+/// input refused with PocketBase's error shape and nothing changed.
+@Suite struct RecordsAPITests {
+    static let parts: JSONValue = .object([
+        "name": "parts", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "", "deleteRule": .null,
+        "fields": .array([
+            .object(["name": "code", "type": "text", "required": true, "unique": true]),
+            .object(["name": "qty", "type": "number"]),
+            .object(["name": "status", "type": "select", "values": .array(["open", "done"])]),
+        ]),
+    ])
+
+    @Test func crudPagingFilterAndSortOverHTTP() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let created = try await server.call("POST", "/api/collections", Self.parts, token: admin)
+        #expect(created.status == 200, "\(created.json)")
+
+        for index in 1...25 {
+            let reply = try await server.call("POST", "/api/collections/parts/records",
+                .object(["code": .string("P\(index)"), "qty": .number(Double(index)), "status": .string(index % 5 == 0 ? "done" : "open")]))
+            #expect(reply.status == 200, "\(reply.json)")
+        }
+        let page = try await server.call("GET", "/api/collections/parts/records?page=3&perPage=10&sort=-qty")
+        #expect(page["totalItems"] == .number(25) && page["totalPages"] == .number(3) && page["page"] == .number(3))
+        guard case .array(let items)? = page["items"] else { Issue.record("no items: \(page.json)"); return }
+        #expect(items.count == 5)
+        if case .object(let first) = items[0] { #expect(first["qty"] == .number(5) && first["collectionName"] == "parts") }
+        let past = try await server.call("GET", "/api/collections/parts/records?page=9&perPage=10")
+        #expect(past["items"] == .array([]) && past["totalItems"] == .number(25))
+
+        let filtered = try await server.call("GET", "/api/collections/parts/records?filter=" + "status = 'done' && qty >= 10".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        #expect(filtered["totalItems"] == .number(4), "\(filtered.json)")
+        let skip = try await server.call("GET", "/api/collections/parts/records?skipTotal=1&perPage=2")
+        #expect(skip["totalItems"] == .number(-1))
+
+        guard case .object(let one)? = items.first.map({ $0 }), case .string(let id)? = one["id"] else { return }
+        let view = try await server.call("GET", "/api/collections/parts/records/\(id)")
+        #expect(view.status == 200 && view["code"] == "P5")
+        let patched = try await server.call("PATCH", "/api/collections/parts/records/\(id)", .object(["qty": 500]))
+        #expect(patched.status == 200 && patched["qty"] == .number(500) && patched["code"] == "P5")
+        // The delete rule is null: superusers only.
+        let anonymousDelete = try await server.call("DELETE", "/api/collections/parts/records/\(id)")
+        #expect(anonymousDelete.status == 403)
+        let deleted = try await server.call("DELETE", "/api/collections/parts/records/\(id)", token: admin)
+        #expect(deleted.status == 204)
+        let gone = try await server.call("GET", "/api/collections/parts/records/\(id)")
+        #expect(gone.status == 404 && gone["status"] == .number(404) && gone["message"] != nil)
+    }
+
+    @Test func badInputGetsAClearErrorAndChangesNothing() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        _ = try await server.call("POST", "/api/collections", Self.parts, token: admin)
+        _ = try await server.call("POST", "/api/collections/parts/records", .object(["code": "A1"]))
+
+        let malformed = try await server.call("POST", "/api/collections/parts/records", rawBody: Data("{\"code\": ".utf8))
+        #expect(malformed.status == 400)
+        let wrongTypes = try await server.call("POST", "/api/collections/parts/records", .object(["code": .number(1.5), "qty": "many", "status": "lost"]))
+        #expect(wrongTypes.status == 400)
+        if case .object(let data)? = wrongTypes["data"] {
+            #expect(Set(data.keys) == ["qty", "status"])
+            if case .object(let qty)? = data["qty"] { #expect(qty["code"] == "validation_invalid_number") }
+        } else {
+            Issue.record("no field errors: \(wrongTypes.json)")
+        }
+        let duplicate = try await server.call("POST", "/api/collections/parts/records", .object(["code": "A1"]))
+        #expect(duplicate.status == 400)
+        let oversized = try await server.call("POST", "/api/collections/parts/records",
+            rawBody: Data(("{\"code\": \"" + String(repeating: "x", count: 33 << 20) + "\"}").utf8))
+        #expect(oversized.status == 413)
+        let unknownFilter = try await server.call("GET", "/api/collections/parts/records?filter=secret%20%3D%201")
+        #expect(unknownFilter.status == 400 && "\(unknownFilter.json)".contains("secret"))
+        let unknownSort = try await server.call("GET", "/api/collections/parts/records?sort=-nothing")
+        #expect(unknownSort.status == 400)
+        let injection = try await server.call("GET", "/api/collections/parts/records?filter=" + "code = \"x' OR 1=1 --\"".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        #expect(injection.status == 200 && injection["totalItems"] == .number(0))
+        let badToken = try await server.call("GET", "/api/collections/parts/records", token: "Bearer not.a.token")
+        #expect(badToken.status == 401)
+        let noCollection = try await server.call("GET", "/api/collections/nope/records")
+        #expect(noCollection.status == 404)
+        let badPage = try await server.call("GET", "/api/collections/parts/records?page=0")
+        #expect(badPage.status == 400)
+        // Nothing of that changed anything.
+        let all = try await server.call("GET", "/api/collections/parts/records")
+        #expect(all["totalItems"] == .number(1))
+        #expect(!"\(all.json)\(unknownFilter.json)\(malformed.json)".contains("SELECT"))
+    }
+}

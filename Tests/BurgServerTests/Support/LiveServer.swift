@@ -1,0 +1,95 @@
+import BurgCore
+import BurgRecords
+import BurgTestSupport
+import Foundation
+import SystemPackage
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `burg serve` on a loopback port of a temporary data directory, with a superuser, and a small
+/// HTTP client for it.
+final class LiveServer: Sendable {
+    let dir: TemporaryDirectory
+    let process: ChildProcess
+    let port: Int
+    var dataDir: String { dir.path("data").string }
+    static let superuser = ("admin@example.org", "correct horse battery")
+
+    init(_ extra: String...) async throws {
+        dir = try TemporaryDirectory()
+        let data = dir.path("data").string
+        let upsert = try ChildProcess.burg("superuser", "upsert", Self.superuser.0, Self.superuser.1, "--bcrypt-cost", "4", "--data-dir", data)
+        guard try upsert.wait() == 0 else { throw TestFailure("superuser upsert failed: \(upsert.standardError)") }
+        var started: (ChildProcess, Int)?
+        for _ in 0..<5 {
+            let port = Int.random(in: 20_000...60_000)
+            let process = try ChildProcess(BuiltProducts.burg, ["serve", "--http", "127.0.0.1:\(port)", "--data-dir", data] + extra)
+            if try await Self.waitUntilHealthy(port: port, process: process) { started = (process, port); break }
+            process.signal(SIGKILL)
+            _ = try? process.wait()
+        }
+        guard let started else { throw TestFailure("burg serve did not start") }
+        (process, port) = started
+    }
+
+    deinit {
+        process.signal(SIGTERM)
+        _ = try? process.wait(timeout: .seconds(10))
+    }
+
+    static func waitUntilHealthy(port: Int, process: ChildProcess) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let (status, _, _) = try? await send("GET", URL(string: "http://127.0.0.1:\(port)/api/health")!, body: nil, token: nil), status == 200 {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    struct Reply {
+        var status: Int
+        var json: JSONValue
+        var headers: [String: String]
+        subscript(key: String) -> JSONValue? {
+            if case .object(let object) = json { object[key] } else { nil }
+        }
+    }
+
+    func call(_ method: String, _ path: String, _ body: JSONValue? = nil, token: String? = nil, rawBody: Data? = nil) async throws -> Reply {
+        let (status, data, headers) = try await Self.send(
+            method, URL(string: "http://127.0.0.1:\(port)\(path)")!, body: rawBody ?? body.map { Data($0.jsonText.utf8) }, token: token)
+        let json = data.isEmpty ? JSONValue.null : try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        return Reply(status: status, json: json, headers: headers)
+    }
+
+    static func send(_ method: String, _ url: URL, body: Data?, token: String?) async throws -> (Int, Data, [String: String]) {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let token { request.setValue(token, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
+        return (http.statusCode, data, headers)
+    }
+
+    /// Signs in and returns the token.
+    func signIn(_ collection: String, _ identity: String, _ password: String) async throws -> String {
+        let reply = try await call("POST", "/api/collections/\(collection)/auth-with-password",
+                                   .object(["identity": .string(identity), "password": .string(password)]))
+        guard reply.status == 200, case .string(let token)? = reply["token"] else { throw TestFailure("sign-in failed: \(reply.json)") }
+        return token
+    }
+
+    func superuserToken() async throws -> String { try await signIn("_superusers", Self.superuser.0, Self.superuser.1) }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
