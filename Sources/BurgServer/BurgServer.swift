@@ -22,6 +22,7 @@ public struct ServerConfiguration: Sendable {
 public func buildApplication(
     store: Store, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger
 ) -> some ApplicationProtocol {
+    let broker = RealtimeBroker(store: store, logger: logger)
     let router = Router(context: BurgRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -33,8 +34,11 @@ public func buildApplication(
                limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
                records: records).add(to: router)
     HealthRoutes(store: store).add(to: router)
-    return Application(
+    RealtimeRoutes(broker: broker, auth: auth).add(to: router)
+    var application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
         logger: logger)
+    application.addServices(broker)
+    return application
 }

@@ -24,7 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var dataDir: DataDirOptions
     @Option(help: ArgumentHelp("Address to serve the HTTP API on (0.0.0.0:8090 to listen on every interface).", valueName: "HOST:PORT"))
     var http = "127.0.0.1:8090"
-    @Option(help: "Sign-in attempts one client address may make in a burst (then one per second).") var authBurst = 10
+    @Option(help: "Sign-in requests one client address may make in a burst.") var authBurst = 10
+    @Option(help: "Sign-in requests per second a client address regains after a burst.") var authRefill = 1.0
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
@@ -72,6 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
             server.host = String(http[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             server.port = port
             server.authBurst = max(1, authBurst)
+            guard authRefill > 0 else { throw ValidationError("--auth-refill must be above 0") }
+            server.authRefillPerSecond = authRefill
             let authenticator = try await Authenticator(
                 store: store, dataDirectory: dataDir.filePath, logger: Logger(label: "burg.auth"))
             if try await authenticator.superuserCount() == 0 {

@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func aBurstOfSignInsFromOneAddressIsRateLimited() async throws {
-        let server = try await LiveServer("--auth-burst", "3")
+        let server = try await LiveServer("--auth-burst", "3", "--auth-refill", "0.01")
         var statuses: [Int] = []
         var retryAfter: String?
         for index in 0..<5 {
@@ -95,6 +95,6 @@ import Testing
             if reply.status == 429 { retryAfter = reply.headers["retry-after"] }
         }
         #expect(statuses.prefix(3).allSatisfy { $0 == 400 } && statuses.suffix(2).allSatisfy { $0 == 429 }, "\(statuses)")
-        #expect(retryAfter == "1")
+        #expect((Int(retryAfter ?? "") ?? 0) > 0 && (Int(retryAfter ?? "") ?? 0) <= 100, "\(retryAfter ?? "none")")
     }
 }

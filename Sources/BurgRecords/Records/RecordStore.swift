@@ -148,6 +148,7 @@ public struct RecordStore: Sendable {
             }
             // The create rule judges the record as it would be stored; failing it undoes the insert.
             try Self.require(db, collection, recordID, access, else: .forbidden)
+            try ChangeFeed.append(db, collection, recordID, .create)
             return try Self.fetch(db, collection, recordID)
         }
     }
@@ -235,6 +236,7 @@ public struct RecordStore: Sendable {
                     sql: "UPDATE \(quoteIdentifier(collection.name)) SET \(assignments.joined(separator: ", ")) WHERE \"id\" = ?",
                     arguments: StatementArguments(arguments))
             }
+            try ChangeFeed.append(db, collection, id, .update)
             return try Self.fetch(db, collection, id)
         }
     }
@@ -243,12 +245,13 @@ public struct RecordStore: Sendable {
     public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
         let collection = try store.write { db in
             let collection = try CollectionRegistry.load(db, collectionName)
-            _ = try Self.fetch(db, collection, id)
+            let before = try Self.fetch(db, collection, id)
             try Self.require(db, collection, id, access, else: .notFound)
             try db.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
             if db.changesCount == 0 {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
             }
+            try ChangeFeed.append(db, collection, id, .delete, deleted: before.json)
             return collection
         }
         // A crash before this line leaves an orphaned directory, which `burg files check` reports.

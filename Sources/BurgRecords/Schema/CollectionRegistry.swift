@@ -25,6 +25,7 @@ public struct CollectionRegistry: Sendable {
                 ) STRICT
                 """)
         }
+        migrations.append(ChangeFeed.migration) { db in try ChangeFeed.createTable(db) }
         return migrations
     }()
 

@@ -57,11 +57,11 @@ enum SearchIndex {
     /// trigger's savepoint, so per-row triggers write a segment per row (~50 µs a row with trigrams);
     /// one statement for the batch indexes at ~5 µs a row. The DDL is part of the transaction: a crash
     /// undoes all of it together.
-    static func bulkInsert<T>(_ db: Database, _ collection: Collection, _ body: () throws -> T) throws -> T {
+    /// `before` is the table's largest rowid before the batch: every row the batch inserts is above it.
+    static func bulkInsert<T>(_ db: Database, _ collection: Collection, after before: Int64, _ body: () throws -> T) throws -> T {
         let fields = searchableFields(collection)
         guard !fields.isEmpty else { return try body() }
         let source = quoteIdentifier(collection.name)
-        let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM \(source)") ?? 0
         try db.execute(sql: "DROP TRIGGER \(trigger(collection, "ai"))")
         let result = try body()
         let columns = fields.map { quoteIdentifier($0.name) }.joined(separator: ", ")

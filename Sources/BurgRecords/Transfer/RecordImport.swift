@@ -267,7 +267,10 @@ struct InsertStatement: Sendable {
     /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
     /// `skipBadRows` skips just that row (each row in its own savepoint).
     func run(_ db: Database, _ rows: [Row], skipBadRows: Bool) throws -> Outcome {
-        try SearchIndex.bulkInsert(db, collection) { try insert(db, rows, skipBadRows: skipBadRows) }
+        let before = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowid), 0) FROM \(quoteIdentifier(collection.name))") ?? 0
+        let outcome = try SearchIndex.bulkInsert(db, collection, after: before) { try insert(db, rows, skipBadRows: skipBadRows) }
+        try ChangeFeed.appendCreates(db, collection, afterRowid: before)
+        return outcome
     }
 
     private func insert(_ db: Database, _ rows: [Row], skipBadRows: Bool) throws -> Outcome {

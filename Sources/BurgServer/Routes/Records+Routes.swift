@@ -137,6 +137,10 @@ struct RecordsRoutes: Sendable {
     /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
     /// it chose `emailVisibility`.
     func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
+        Self.present(record, collection, identity)
+    }
+
+    static func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
         guard collection.type == .auth, case .object(var object) = record.json else { return record.json }
         let own = identity?.recordId == record.id && identity?.collectionId == collection.id
         if !own && identity?.isSuperuser != true && record.values["emailVisibility"] != .bool(true) {

@@ -1,0 +1,185 @@
+import BurgAuth
+import BurgRecords
+import BurgStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// PocketBase's realtime protocol over server-sent events:
+/// `GET /api/realtime` opens a stream whose first event is `PB_CONNECT` with a client id;
+/// `POST /api/realtime {clientId, subscriptions}` (with the client's token, if any) sets what it
+/// receives: `collection` (every record) or `collection/recordId`. Each event is
+/// `{"action": "create"|"update"|"delete", "record": {...}}`, sent only if the subscriber may view the
+/// record (the collection's view rule, with the subscriber's identity).
+///
+/// Changes come from the store's change feed, so writes by any process — the API, `burg import`,
+/// workers — reach subscribers, in commit order. On shutdown every stream is closed.
+final class RealtimeBroker: Service, Sendable {
+    struct Client {
+        var continuation: AsyncStream<String>.Continuation
+        var subscriptions: Set<String> = []
+        var identity: AuthIdentity?
+    }
+
+    private let store: Store
+    private let logger: Logger
+    private let clients = Mutex<[String: Client]>([:])
+    private let pollInterval: Duration
+
+    init(store: Store, logger: Logger, pollInterval: Duration = .milliseconds(100)) {
+        self.store = store
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    /// A new client: its id and the stream of SSE messages to send it.
+    func connect() -> (String, AsyncStream<String>) {
+        let id = RecordID.generate() + RecordID.generate()
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        continuation.yield(Self.message(id: id, event: "PB_CONNECT", data: .object(["clientId": .string(id)])))
+        continuation.onTermination = { [weak self] _ in self?.clients.withLock { _ = $0.removeValue(forKey: id) } }
+        clients.withLock { $0[id] = Client(continuation: continuation) }
+        return (id, stream)
+    }
+
+    /// Sets a client's subscriptions and identity; false when there is no such client.
+    func subscribe(_ id: String, _ subscriptions: [String], identity: AuthIdentity?) -> Bool {
+        clients.withLock { clients in
+            guard clients[id] != nil else { return false }
+            clients[id]!.subscriptions = Set(subscriptions)
+            clients[id]!.identity = identity
+            return true
+        }
+    }
+
+    var connectedClients: Int { clients.withLock { $0.count } }
+
+    /// Ends a client's stream (its response completes).
+    func disconnect(_ id: String) {
+        clients.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+    }
+
+    static func message(id: String, event: String, data: JSONValue) -> String {
+        "id:\(id)\nevent:\(event)\ndata:\(data.jsonText)\n\n"
+    }
+
+    func run() async throws {
+        var last = try await RecordsRoutes.blocking { [store] in try ChangeFeed.latest(store) }
+        var lastPrune = ContinuousClock.now
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    let store = self.store
+                    let after = last
+                    let changes = try await RecordsRoutes.blocking { try ChangeFeed.changes(store, after: after) }
+                    if let newest = changes.last?.id { last = newest }
+                    if !changes.isEmpty && connectedClients > 0 { try await deliver(changes) }
+                    if ContinuousClock.now - lastPrune > .seconds(600) {
+                        lastPrune = .now
+                        _ = try await RecordsRoutes.blocking { try ChangeFeed.prune(store, olderThan: .seconds(3_600)) }
+                    }
+                    if changes.count < 1_000 { try await Task.sleep(for: pollInterval) }
+                } catch is CancellationError {
+                    break
+                } catch {
+                    logger.error("realtime: reading the change feed failed", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        } onGracefulShutdown: {
+            // Ends every open stream, so their responses complete and the server can stop.
+            self.clients.withLock { clients in
+                for client in clients.values { client.continuation.finish() }
+            }
+        }
+        clients.withLock { clients in
+            for client in clients.values { client.continuation.finish() }
+        }
+    }
+
+    private func deliver(_ changes: [RecordChange]) async throws {
+        let subscribers = clients.withLock { $0.filter { !$0.value.subscriptions.isEmpty } }
+        guard !subscribers.isEmpty else { return }
+        let store = self.store
+        let collections = try await RecordsRoutes.blocking { try CollectionRegistry(store: store).list() }
+        let byID = Dictionary(collections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for change in changes {
+            guard let collection = byID[change.collectionId] else { continue }
+            for (clientID, client) in subscribers {
+                let topics = [collection.name, "\(collection.name)/\(change.recordId)"].filter(client.subscriptions.contains)
+                guard let topic = topics.first else { continue }
+                guard let record = try await visibleRecord(change, collection, client.identity) else { continue }
+                client.continuation.yield(Self.message(
+                    id: clientID, event: topic, data: .object(["action": .string(change.action.rawValue), "record": record])))
+            }
+        }
+    }
+
+    /// The record as `identity` may see it, or nil when its view rule hides it (deleted records: only
+    /// where no rule needs evaluating, as the row is gone).
+    private func visibleRecord(_ change: RecordChange, _ collection: Collection, _ identity: AuthIdentity?) async throws -> JSONValue? {
+        let superuser = identity?.isSuperuser == true
+        guard superuser || collection.rules.view != nil else { return nil }
+        let rule = superuser ? nil : collection.rules.view.flatMap { $0.isEmpty ? nil : $0 }
+        if change.action == .delete { return rule == nil ? change.deleted : nil }
+        let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+        let store = self.store
+        do {
+            let record = try await RecordsRoutes.blocking { try RecordStore(store: store).get(collection.name, id: change.recordId, access: access) }
+            return RecordsRoutes.present(record, collection, identity)
+        } catch let error as BurgRecords.RecordError where error.code == .notFound {
+            return nil  // hidden by the rule, or deleted since
+        }
+    }
+}
+
+/// `GET /api/realtime` (the event stream) and `POST /api/realtime` (subscriptions).
+struct RealtimeRoutes: Sendable {
+    let broker: RealtimeBroker
+    let auth: RequestAuth
+
+    func add(to router: Router<BurgRequestContext>) {
+        router.get("api/realtime") { _, _ -> Response in
+            let (id, stream) = broker.connect()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .connection: "keep-alive"],
+                body: ResponseBody { writer in
+                    // On SIGTERM the stream ends, so this response completes and the server can stop
+                    // (it waits for requests in flight).
+                    try await withGracefulShutdownHandler {
+                        for await message in stream {
+                            try await writer.write(ByteBuffer(string: message))
+                        }
+                    } onGracefulShutdown: {
+                        broker.disconnect(id)
+                    }
+                    broker.disconnect(id)
+                    try await writer.finish(nil)
+                })
+        }
+        router.post("api/realtime") { request, context -> Response in
+            let body = try await request.jsonObject(context: context)
+            guard case .string(let clientID)? = body["clientId"], !clientID.isEmpty else {
+                throw APIError(.badRequest, "Failed to load the submitted data.", data: ["clientId": FieldError("validation_required", "Cannot be blank.")])
+            }
+            var subscriptions: [String] = []
+            if case .array(let items)? = body["subscriptions"] {
+                for item in items {
+                    guard case .string(let topic) = item, !topic.isEmpty, topic.utf8.count <= 2_500 else {
+                        throw APIError(.badRequest, "Failed to load the submitted data.",
+                                       data: ["subscriptions": FieldError("validation_invalid_value", "Subscriptions are strings.")])
+                    }
+                    subscriptions.append(topic)
+                }
+            }
+            let identity = try await auth.identity(request)
+            guard broker.subscribe(clientID, subscriptions, identity: identity) else {
+                throw APIError(.notFound, "Missing or invalid client id.")
+            }
+            return Response(status: .noContent)
+        }
+    }
+}

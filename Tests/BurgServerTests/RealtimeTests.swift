@@ -1,0 +1,71 @@
+import BurgCore
+import BurgRecords
+import BurgTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+/// Realtime over server-sent events, PocketBase's protocol: a change made by another process (a CLI
+/// import) reaches a subscriber who may view it, and not one whose view rule hides it.
+@Suite struct RealtimeTests {
+    /// `curl -sN` on the event stream: a real HTTP client reading SSE lines as they come.
+    func stream(_ server: LiveServer) throws -> (ChildProcess, String) {
+        let curl = try ChildProcess(FilePath("/usr/bin/curl"), ["-sN", "http://127.0.0.1:\(server.port)/api/realtime"])
+        try curl.waitForLine("event:PB_CONNECT")
+        let data = try curl.waitForLine { $0.hasPrefix("data:") }
+        let connect = try JSONValue.parse(String(data.dropFirst(5)))
+        guard case .object(let object) = connect, case .string(let id)? = object["clientId"] else { throw TestFailure("no client id: \(data)") }
+        return (curl, id)
+    }
+
+    @Test func aChangeByAnotherProcessReachesSubscribersWhoMayViewIt() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let created = try await server.call("POST", "/api/collections", .object([
+            "name": "alerts", "listRule": "", "viewRule": "level != 'secret'",
+            "fields": .array([.object(["name": "level", "type": "text"]), .object(["name": "text", "type": "text"])]),
+        ]), token: admin)
+        #expect(created.status == 200, "\(created.json)")
+
+        let (guest, guestID) = try stream(server)
+        let (boss, bossID) = try stream(server)
+        defer {
+            guest.signal(SIGTERM)
+            boss.signal(SIGTERM)
+        }
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["alerts"]])).status == 204)
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(bossID), "subscriptions": ["alerts"]]), token: admin).status == 204)
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": "nobody", "subscriptions": ["alerts"]])).status == 404)
+
+        // A second process writes: `burg import` of two records, one the guest may not see.
+        let file = server.dir.path("alerts.ndjson")
+        try AtomicFile.write(Array("{\"level\": \"info\", \"text\": \"disk 80%\"}\n{\"level\": \"secret\", \"text\": \"boss only\"}\n".utf8), to: file)
+        let importer = try ChildProcess.burg("import", "alerts", file.string, "--data-dir", server.dataDir)
+        #expect(try importer.wait() == 0, "\(importer.standardError)")
+
+        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("boss only") }
+        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 80%") }
+        #expect(boss.lines.contains("event:alerts") && boss.lines.contains { $0.contains("\"action\":\"create\"") && $0.contains("disk 80%") })
+        // The boss's secret event came after the guest's visible one was sent; the guest never gets it.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!guest.lines.contains { $0.contains("boss only") })
+
+        // An update through the API reaches both.
+        let list = try await server.call("GET", "/api/collections/alerts/records?filter=level%3D%27info%27", token: admin)
+        guard case .array(let items)? = list["items"], case .object(let first)? = items.first, case .string(let id)? = first["id"] else { return }
+        _ = try await server.call("PATCH", "/api/collections/alerts/records/\(id)", .object(["text": "disk 95%"]), token: admin)
+        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 95%") }
+        #expect(guest.lines.contains { $0.contains("\"action\":\"update\"") })
+    }
+
+    @Test func sigtermClosesStreamsFinishesAndExitsZero() async throws {
+        let server = try await LiveServer()
+        let (curl, _) = try stream(server)
+        let started = ContinuousClock.now
+        server.process.signal(SIGTERM)
+        #expect(try server.process.wait(timeout: .seconds(15)) == 0, "\(server.process.standardError)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // The client's stream ended with the server.
+        #expect(try curl.wait(timeout: .seconds(5)) == 0)
+    }
+}
