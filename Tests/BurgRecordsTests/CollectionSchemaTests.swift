@@ -83,7 +83,7 @@ struct RecordsFixture {
         let fixture = try RecordsFixture()
         let error = #expect(throws: SchemaError.self) { try fixture.collections.create(collection) }
         #expect(error?.code == code)
-        let tables = try fixture.store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name != 'grdb_migrations'") }
+        let tables = try fixture.store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'") }
         #expect(tables.isEmpty)
     }
 
