@@ -4,6 +4,7 @@ import BurgStore
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import SystemPackage
 
 /// Signs people in and tells who a token belongs to.
@@ -23,7 +24,9 @@ public final class Authenticator: Sendable {
     let now: @Sendable () -> Date
     /// Checked when an identity does not exist, so that a missing account costs as much time as a wrong
     /// password and response times do not tell which accounts exist.
-    private let decoyHash: String
+    /// Made on first use rather than at start: a bcrypt hash takes a noticeable time, and a server
+    /// should be up (and answer SIGTERM) at once.
+    private let decoy = Mutex<String?>(nil)
 
     /// Loads (or creates) the installation's token secret in `dataDirectory` and makes sure the `users`
     /// and `_superusers` collections exist. `now` is injectable for tests of expiry and lockout.
@@ -39,7 +42,6 @@ public final class Authenticator: Sendable {
         audit = AuditLog(store: store)
         throttle = LoginThrottle(policy: settings.lockout)
         tokens = await AuthTokens(secret: try AuthTokens.loadOrCreateSecret(in: dataDirectory))
-        decoyHash = await hasher.hash(RecordID.generate())
         try Self.ensureDefaultCollections(store)
     }
 
@@ -55,6 +57,15 @@ public final class Authenticator: Sendable {
             } catch let error as SchemaError where error.code == .collectionExists {
                 // Another process created it first.
             }
+        }
+    }
+
+    private func decoyHash() async -> String {
+        if let known = decoy.withLock({ $0 }) { return known }
+        let made = await hasher.hash(RecordID.generate())
+        return decoy.withLock { current in
+            if current == nil { current = made }
+            return current!
         }
     }
 
@@ -79,7 +90,9 @@ public final class Authenticator: Sendable {
             try Row.fetchOne(db, sql: "SELECT id, password FROM \(table) WHERE email = ?", arguments: [email])
                 .map { ($0["id"], $0["password"]) }
         }
-        let matches = await hasher.verify(password, hash: account?.password ?? decoyHash) && account != nil
+        let stored: String
+        if let password = account?.password { stored = password } else { stored = await decoyHash() }
+        let matches = await hasher.verify(password, hash: stored) && account != nil
         guard matches, let account else {
             let limits = [(identityKey, settings.lockout.maxFailures), (addressKey, settings.lockout.maxFailuresPerIP)]
             let audit = self.audit

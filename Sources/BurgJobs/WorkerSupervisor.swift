@@ -66,6 +66,8 @@ public final class WorkerSupervisor: Service, Sendable {
             let process = Process()
             process.executableURL = configuration.executable
             process.arguments = configuration.arguments
+            // The worker dies with this process, even if it is killed with -9 (see ParentWatch).
+            process.environment = ProcessInfo.processInfo.environment.merging([ParentWatch.variable: "\(getpid())"]) { $1 }
             let started = ContinuousClock.now
             do {
                 try process.run()

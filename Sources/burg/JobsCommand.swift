@@ -182,6 +182,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+        // Started by `burg serve`: stop when it stops, however it stops.
+        guard ParentWatch.terminateWithSupervisor() else { return }
         try await reportingErrors {
             let queue = try JobsCommand.queue(dataDir, create: true)
             var configuration = JobWorker.Configuration()

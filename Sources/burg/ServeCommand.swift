@@ -37,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Crashes of one worker within 5 minutes after which it is not restarted (health: unhealthy).") var workerCrashLimit = 5
 
     func run() async throws {
+        EarlySignals.install()
         LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
         let logger = Logger(label: "burg.serve")
         try await reportingErrors {
@@ -81,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.notice("no superuser yet: create one with `burg superuser upsert EMAIL PASSWORD --data-dir \(dataDir.path)`")
             }
             var services: [any Service] = [
+                EarlySignals(),
                 buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
                 StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
                 JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),

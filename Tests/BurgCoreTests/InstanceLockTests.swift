@@ -8,11 +8,11 @@ import Testing
     @Test func aSecondServeOnTheSameDataDirIsRefusedAndTheFirstKeepsRunning() throws {
         let dir = try TemporaryDirectory()
         let dataDir = dir.path("data").string
-        let first = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        let first = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dataDir)
         let holder = try waitForHolder(dataDir: FilePath(dataDir), process: first)
         #expect(holder.pid == first.pid)
 
-        let second = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        let second = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dataDir)
         #expect(try second.wait(timeout: .seconds(30)) == ExitStatus.tempFail)
         #expect(second.standardError.contains("Burg is already running on \(dataDir) (pid \(first.pid), since "))
         #expect(first.isRunning)
@@ -26,12 +26,15 @@ import Testing
     @Test func afterKillNineANewServeStartsAtOnce() throws {
         let dir = try TemporaryDirectory()
         let dataDir = dir.path("data").string
-        let first = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        let first = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dataDir)
         _ = try waitForHolder(dataDir: FilePath(dataDir), process: first)
         first.signal(SIGKILL)
         try first.wait()
-        let next = try ChildProcess.burg("serve", "--data-dir", dataDir)
+        let next = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dataDir)
+        defer { next.signal(SIGKILL) }  // never outlive the test
         #expect(try waitForHolder(dataDir: FilePath(dataDir), process: next).pid == next.pid)
+        next.signal(SIGTERM)
+        #expect(try next.wait(timeout: .seconds(30)) == 0)
     }
 
     @Test func inProcessAcquireNamesTheHolderAndReleases() throws {
@@ -50,7 +53,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let file = dir.path("not-a-dir")
         #expect(FileManager.default.createFile(atPath: file.string, contents: Data("x".utf8)))
-        let serve = try ChildProcess.burg("serve", "--data-dir", file.string)
+        let serve = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", file.string)
         #expect(try serve.wait() != 0)
         #expect(serve.standardError.contains(file.string))
         #expect(try AtomicFile.read(file) == Array("x".utf8))

@@ -58,7 +58,7 @@ struct WorkerFixture {
         let total = soak ? 10_000 : 2_000
         let fixture = WorkerFixture()
         _ = try fixture.enqueue("test.record-id", #"{"sleepMs": 3}"#, count: total)
-        let server = try fixture.burg(["serve", "--workers", "4", "--worker-concurrency", "4", "--worker-backoff", "0.05",
+        let server = try fixture.burg(["serve", "--http", "127.0.0.1:0", "--workers", "4", "--worker-concurrency", "4", "--worker-backoff", "0.05",
             "--worker-max-backoff", "0.5", "--worker-lease", "3", "--worker-crash-limit", "1000"])
         defer { server.signal(SIGKILL) }
         var kills = 0
@@ -141,9 +141,26 @@ struct WorkerFixture {
 
     /// A real `burg serve --workers 1` whose worker exits at start (an invalid --lease makes `burg worker`
     /// refuse to run): the supervisor's log shows the doubling backoff, then it gives up.
+    @Test func workersDieWithTheirServeEvenWhenItIsKilledWithNine() throws {
+        let fixture = WorkerFixture()
+        let server = try fixture.burg(["serve", "--workers", "2", "--http", "127.0.0.1:0"])
+        defer { server.signal(SIGKILL) }
+        #expect(fixture.waitUntil(timeout: 60) { Self.children(of: server.pid).count == 2 }, "\(server.standardError.suffix(2000))")
+        let workers = Self.children(of: server.pid)
+        server.signal(SIGKILL)
+        _ = try server.wait()
+        // No orphan keeps running against the data directory.
+        #expect(fixture.waitUntil(timeout: 20) { workers.allSatisfy { kill($0, 0) != 0 || Self.isZombie($0) } }, "workers \(workers) outlived serve")
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     @Test func aWorkerThatCrashesAtStartBacksOffThenIsGivenUpOn() throws {
         let fixture = WorkerFixture()
-        let server = try fixture.burg(["serve", "--workers", "1", "--worker-lease", "0.5", "--worker-backoff", "0.05",
+        let server = try fixture.burg(["serve", "--http", "127.0.0.1:0", "--workers", "1", "--worker-lease", "0.5", "--worker-backoff", "0.05",
             "--worker-crash-limit", "5"])
         defer { server.signal(SIGKILL) }
         // The supervisor logs to standard error.

@@ -9,7 +9,7 @@ import Testing
     @Test func everyDBCommandWorksWhileBurgServeRunsOnTheSameDataDirectory() throws {
         let dir = try TemporaryDirectory()
         let data = dir.path("data")
-        let server = try ChildProcess.burg("serve", "--data-dir", data.string, "--checkpoint-interval", "0.2")
+        let server = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", data.string, "--checkpoint-interval", "0.2")
         defer { server.signal(SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(30)
         while InstanceLock.currentHolder(dataDir: data) == nil

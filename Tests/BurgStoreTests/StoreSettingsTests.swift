@@ -25,7 +25,7 @@ import Testing
         try AtomicFile.write(Array(#"{"store": {"synchronous": "full", "busyTimeout": 7, "maxReaders": 5, "retryDeadline": 9}}"#.utf8),
                              to: dataDir.appending("burg.json"))
         let serve = try ChildProcess(
-            BuiltProducts.burg, ["serve", "--data-dir", dataDir.string, "--retry-deadline", "11"],
+            BuiltProducts.burg, ["serve", "--http", "127.0.0.1:0", "--data-dir", dataDir.string, "--retry-deadline", "11"],
             environment: ["BURG_STORE_MAX_READERS": "3"])
         let line = try settingsLine(serve)
         #expect(line.contains("synchronous=full"))  // file
@@ -40,10 +40,10 @@ import Testing
         let dir = try TemporaryDirectory()
         let bad = dir.path("bad.json")
         try AtomicFile.write(Array("{not json".utf8), to: bad)
-        let malformed = try ChildProcess.burg("serve", "--data-dir", dir.path("d").string, "--config", bad.string)
+        let malformed = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dir.path("d").string, "--config", bad.string)
         #expect(try malformed.wait() == ExitStatus.config)
         #expect(malformed.standardError.contains(bad.string))
-        let missing = try ChildProcess.burg("serve", "--data-dir", dir.path("d").string, "--config", dir.path("nope.json").string)
+        let missing = try ChildProcess.burg("serve", "--http", "127.0.0.1:0", "--data-dir", dir.path("d").string, "--config", dir.path("nope.json").string)
         #expect(try missing.wait() == ExitStatus.noInput)
     }
 }
