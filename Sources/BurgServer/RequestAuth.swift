@@ -21,7 +21,10 @@ struct RequestAuth: Sendable {
 
     /// `@request.auth.*` and `@request.body.*` for rules and filters.
     static func filterContext(_ identity: AuthIdentity?, body: [String: JSONValue] = [:]) -> FilterContext {
-        var values = identity?.filterValues ?? [:]
+        // A guest's `@request.auth.id` is "" (as in PocketBase), so `@request.auth.id != ''` means
+        // "signed in" — with NULL, `IS NOT ''` would hold for guests too.
+        var values = identity?.filterValues
+            ?? [["auth", "id"]: .string(""), ["auth", "collectionId"]: .string(""), ["auth", "collectionName"]: .string("")]
         for (key, value) in body {
             switch value {
             case .string(let text): values[["body", key]] = .string(text)
@@ -45,5 +48,22 @@ extension Request {
         } ?? JSONValue.parse(String(buffer: buffer))
         guard case .object(let object) = value else { throw APIError(.badRequest, "The request body must be a JSON object.") }
         return object
+    }
+}
+
+extension Request {
+    /// The query string decoded as a form (`+` is a space, as browsers and PocketBase's SDKs send it;
+    /// `%2B` is a plus). The first value of a repeated name wins.
+    var formQuery: [String: String] {
+        var result: [String: String] = [:]
+        for pair in (uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            let name = decode(parts[0])
+            if result[name] == nil { result[name] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return result
     }
 }

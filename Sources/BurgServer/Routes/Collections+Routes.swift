@@ -46,7 +46,7 @@ struct CollectionsRoutes: Sendable {
             guard case .object(var merged) = try Self.json(existing) else { throw APIError.notFound }
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
-            let force = request.uri.queryParameters["force"].map { $0 == "true" || $0 == "1" } ?? false
+            let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
             return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.update(name, to: changed, force: force) }))
         }
         group.delete(":collection") { request, context -> Response in

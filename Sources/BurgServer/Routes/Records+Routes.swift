@@ -40,7 +40,7 @@ struct RecordsRoutes: Sendable {
     func list(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request)
         let collection = try await collection(context)
-        let parameters = request.uri.queryParameters
+        let parameters = request.formQuery
         var query = ListQuery()
         if let page = parameters["page"] {
             guard let value = Int(page), value >= 1 else { throw APIError(.badRequest, "page must be a positive integer.") }
@@ -50,10 +50,10 @@ struct RecordsRoutes: Sendable {
             guard let value = Int(perPage), value >= 1 else { throw APIError(.badRequest, "perPage must be a positive integer.") }
             query.perPage = min(value, ListQuery.maxPerPage)
         }
-        query.filter = parameters["filter"].map(String.init) ?? ""
-        query.sort = parameters["sort"].map(String.init) ?? ""
-        query.skipTotal = ["1", "true"].contains(parameters["skipTotal"].map(String.init) ?? "")
-        query.cursor = parameters["cursor"].map(String.init)
+        query.filter = parameters["filter"] ?? ""
+        query.sort = parameters["sort"] ?? ""
+        query.skipTotal = ["1", "true"].contains(parameters["skipTotal"] ?? "")
+        query.cursor = parameters["cursor"]
         query.context = RequestAuth.filterContext(identity)
         query.rule = try rule(collection, \.list, identity)
         let records = self.records

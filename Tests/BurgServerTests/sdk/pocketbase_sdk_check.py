@@ -1,0 +1,71 @@
+"""Drives a live `burg serve` with PocketBase's official Python SDK (PyPI `pocketbase`), unmodified calls
+only. Usage: pocketbase_sdk_check.py URL SUPERUSER_EMAIL SUPERUSER_PASSWORD. Prints "ok" on success;
+any failed check raises (non-zero exit, traceback on stderr)."""
+import sys
+
+from pocketbase import PocketBase
+from pocketbase.errors import ClientResponseError
+
+url, email, password = sys.argv[1:4]
+pb = PocketBase(url)
+
+# Superuser auth, then a collection through the collections API.
+auth = pb.collection("_superusers").auth_with_password(email, password)
+assert auth.token and auth.record.email == email, auth.record
+pb.collections.create({
+    "name": "sdk_notes", "type": "base",
+    "listRule": "", "viewRule": "", "createRule": "@request.auth.id != ''",
+    "updateRule": "owner = @request.auth.id", "deleteRule": "owner = @request.auth.id",
+    "fields": [
+        {"name": "title", "type": "text", "required": True},
+        {"name": "n", "type": "number"},
+        {"name": "owner", "type": "relation", "collection": "users"},
+    ],
+})
+
+# A user signs up and signs in.
+users = pb.collection("users")
+user = users.create({"email": "sdk@example.org", "password": "sdk password 123", "passwordConfirm": "sdk password 123"})
+pb.auth_store.clear()
+signed_in = users.auth_with_password("sdk@example.org", "sdk password 123")
+assert signed_in.record.id == user.id and pb.auth_store.token
+
+# CRUD as that user.
+notes = pb.collection("sdk_notes")
+created = [notes.create({"title": f"note {i}", "n": i, "owner": user.id}) for i in range(12)]
+one = notes.get_one(created[0].id)
+assert one.title == "note 0" and one.n == 0, vars(one)
+changed = notes.update(created[1].id, {"title": "changed"})
+assert changed.title == "changed" and changed.n == 1
+assert notes.delete(created[2].id)
+try:
+    notes.get_one(created[2].id)
+    raise AssertionError("a deleted record was found")
+except ClientResponseError as error:
+    assert error.status == 404, error.status
+
+# List with filter, sort and paging.
+page = notes.get_list(2, 4, {"filter": "n >= 3 && title ~ 'note'", "sort": "-n"})
+assert page.total_items == 9 and page.total_pages == 3 and page.page == 2, vars(page)
+assert [item.n for item in page.items] == [7, 6, 5, 4], [item.n for item in page.items]
+everything = notes.get_full_list(batch=5, query_params={"sort": "n"})
+assert [item.n for item in everything] == [0, 1] + list(range(3, 12))
+
+# Errors come back in PocketBase's shape.
+try:
+    notes.create({"n": "many"})
+    raise AssertionError("an invalid record was created")
+except ClientResponseError as error:
+    assert error.status == 400 and "title" in error.data.get("data", {}), error.data
+
+# The token refreshes; a guest cannot create.
+refreshed = users.auth_refresh()
+assert refreshed.token and refreshed.record.id == user.id
+pb.auth_store.clear()
+try:
+    notes.create({"title": "anonymous", "n": 1})
+    raise AssertionError("a guest created a record")
+except ClientResponseError as error:
+    assert error.status in (400, 403), error.status
+
+print("ok")
