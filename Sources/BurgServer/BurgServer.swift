@@ -29,11 +29,12 @@ public func buildApplication(
     let auth = RequestAuth(authenticator: authenticator)
     let records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
     records.add(to: router)
-    CollectionsRoutes(store: store, auth: auth).add(to: router)
+    CollectionsRoutes(store: store, auth: auth, audit: authenticator.audit).add(to: router)
     AuthRoutes(auth: auth, authenticator: authenticator,
                limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
                records: records).add(to: router)
     HealthRoutes(store: store).add(to: router)
+    AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     var application = Application(
         router: router,

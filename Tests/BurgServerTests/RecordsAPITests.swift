@@ -51,6 +51,15 @@ import Testing
         #expect(deleted.status == 204)
         let gone = try await server.call("GET", "/api/collections/parts/records/\(id)")
         #expect(gone.status == 404 && gone["status"] == .number(404) && gone["message"] != nil)
+
+        // Every change is in the audit log (names of fields, never values); only superusers read it.
+        #expect(try await server.call("GET", "/api/audit").status == 403)
+        let audit = try await server.call("GET", "/api/audit?perPage=100&filter=" + "collection = 'parts'".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, token: admin)
+        guard case .array(let entries)? = audit["items"] else { Issue.record("no audit: \(audit.json)"); return }
+        let actions = entries.compactMap { entry -> String? in if case .object(let o) = entry, case .string(let a)? = o["action"] { a } else { nil } }
+        #expect(actions.filter { $0 == "record.create" }.count == 25 && actions.contains("record.update") && actions.contains("record.delete"))
+        #expect(actions.contains("schema.create"))
+        #expect(!"\(audit.json)".contains("P17") && "\(audit.json)".contains("qty"))
     }
 
     @Test func badInputGetsAClearErrorAndChangesNothing() async throws {

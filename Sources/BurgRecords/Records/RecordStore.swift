@@ -94,9 +94,13 @@ public struct RecordAccess: Sendable {
 /// Creates, reads, changes, deletes and lists records of any collection.
 public struct RecordStore: Sendable {
     public let store: Store
+    /// Called inside the transaction of every create, update and delete, after the change: what it
+    /// writes (an audit entry) commits or rolls back with the change.
+    public var afterWrite: (@Sendable (Database, RecordChange.Action, Collection, String) throws -> Void)?
 
-    public init(store: Store) {
+    public init(store: Store, afterWrite: (@Sendable (Database, RecordChange.Action, Collection, String) throws -> Void)? = nil) {
         self.store = store
+        self.afterWrite = afterWrite
     }
 
     @discardableResult
@@ -149,6 +153,7 @@ public struct RecordStore: Sendable {
             // The create rule judges the record as it would be stored; failing it undoes the insert.
             try Self.require(db, collection, recordID, access, else: .forbidden)
             try ChangeFeed.append(db, collection, recordID, .create)
+            try afterWrite?(db, .create, collection, recordID)
             return try Self.fetch(db, collection, recordID)
         }
     }
@@ -237,6 +242,7 @@ public struct RecordStore: Sendable {
                     arguments: StatementArguments(arguments))
             }
             try ChangeFeed.append(db, collection, id, .update)
+            try afterWrite?(db, .update, collection, id)
             return try Self.fetch(db, collection, id)
         }
     }
@@ -252,6 +258,7 @@ public struct RecordStore: Sendable {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
             }
             try ChangeFeed.append(db, collection, id, .delete, deleted: before.json)
+            try afterWrite?(db, .delete, collection, id)
             return collection
         }
         // A crash before this line leaves an orphaned directory, which `burg files check` reports.

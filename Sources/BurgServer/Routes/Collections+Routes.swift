@@ -1,3 +1,4 @@
+import BurgAuth
 import BurgRecords
 import BurgStore
 import Foundation
@@ -8,6 +9,13 @@ import Hummingbird
 struct CollectionsRoutes: Sendable {
     let store: Store
     let auth: RequestAuth
+    let audit: AuditLog
+
+    /// Records a schema change in the audit log (after it committed).
+    private func record(_ action: String, _ name: String, by identity: AuthIdentity, _ context: BurgRequestContext, fields: [String] = []) async throws {
+        try await audit.append(AuditEntry(action: "schema.\(action)", actor: AuditEntry.actor(identity), collection: name,
+                                          fields: fields.sorted(), ip: context.clientIP))
+    }
 
     var registry: CollectionRegistry { CollectionRegistry(store: store) }
 
@@ -31,14 +39,16 @@ struct CollectionsRoutes: Sendable {
             return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.get(name) }))
         }
         group.post { request, context -> Response in
-            _ = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request)
             let body = try await request.jsonObject(context: context)
             let collection = try Self.decode(.object(body))
             let registry = self.registry
-            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.create(collection) }))
+            let created = try await RecordsRoutes.blocking { try registry.create(collection) }
+            try await record("create", created.name, by: identity, context, fields: created.fields.map(\.name))
+            return Response.json(try Self.json(created))
         }
         group.patch(":collection") { request, context -> Response in
-            _ = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request)
             let name = try context.parameters.require("collection")
             let body = try await request.jsonObject(context: context)
             let registry = self.registry
@@ -47,13 +57,16 @@ struct CollectionsRoutes: Sendable {
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
             let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
-            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.update(name, to: changed, force: force) }))
+            let updated = try await RecordsRoutes.blocking { try registry.update(name, to: changed, force: force) }
+            try await record("update", updated.name, by: identity, context, fields: Array(body.keys))
+            return Response.json(try Self.json(updated))
         }
         group.delete(":collection") { request, context -> Response in
-            _ = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request)
             let name = try context.parameters.require("collection")
             let registry = self.registry
             try await RecordsRoutes.blocking { try registry.delete(name) }
+            try await record("delete", name, by: identity, context)
             return Response(status: .noContent)
         }
     }

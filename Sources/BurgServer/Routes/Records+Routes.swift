@@ -14,6 +14,19 @@ struct RecordsRoutes: Sendable {
 
     var records: RecordStore { RecordStore(store: store) }
 
+    /// A record store whose writes append an audit entry (actor, action, record, the names of the fields
+    /// sent — never their values) in the same transaction.
+    func audited(_ identity: AuthIdentity?, _ context: BurgRequestContext, fields: [String] = []) -> RecordStore {
+        let audit = authenticator.audit
+        let actor = AuditEntry.actor(identity)
+        let ip = context.clientIP
+        let names = fields.sorted()
+        return RecordStore(store: store) { db, action, collection, id in
+            try audit.append(AuditEntry(action: "record.\(action.rawValue)", actor: actor, collection: collection.name,
+                                        recordId: id, fields: names, ip: ip), db: db)
+        }
+    }
+
     func add(to router: Router<BurgRequestContext>) {
         let group = router.group("api/collections/:collection/records")
         group.get { request, context in try await list(request, context) }
@@ -100,7 +113,7 @@ struct RecordsRoutes: Sendable {
             }
         } else {
             let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
-            let records = self.records
+            let records = audited(identity, context, fields: Array(body.keys))
             record = try await Self.blocking { try records.create(collection.name, body, access: access) }
         }
         return .json(present(record, collection, identity))
@@ -118,7 +131,7 @@ struct RecordsRoutes: Sendable {
             _ = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
             record = try await authenticator.updateRecord(collection: collection.name, id: id, values: body, by: identity)
         } else {
-            let records = self.records
+            let records = audited(identity, context, fields: Array(body.keys))
             record = try await Self.blocking { try records.update(collection.name, id: id, body, access: access) }
         }
         return .json(present(record, collection, identity))
@@ -129,7 +142,7 @@ struct RecordsRoutes: Sendable {
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
         let access = try rule(collection, \.delete, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
-        let records = self.records
+        let records = audited(identity, context)
         try await Self.blocking { try records.delete(collection.name, id: id, access: access) }
         return Response(status: .noContent)
     }
