@@ -44,6 +44,15 @@ import Testing
         #expect(try await server.call("DELETE", "/api/collections/notes/records/\(noteID)", token: bob.token).status == 404)
         // Ann can; a guest lists nothing; a superuser sees everything.
         #expect(try await server.call("GET", "/api/collections/notes/records/\(noteID)", token: ann.token)["text"] == "Ann's")
+        // expand follows the relation (what the caller may view); fields keeps only the named keys.
+        let expanded = try await server.call("GET", "/api/collections/notes/records/\(noteID)?expand=owner&fields=id,text,expand", token: ann.token)
+        #expect(expanded["owner"] == nil && expanded["text"] == "Ann's")
+        if case .object(let expand)? = expanded["expand"], case .object(let owner)? = expand["owner"] {
+            #expect(owner["id"] == .string(ann.id) && owner["email"] == "ann@example.org")
+        } else {
+            Issue.record("no expand: \(expanded.json)")
+        }
+        #expect(try await server.call("GET", "/api/collections/notes/records?expand=text", token: ann.token).status == 400)
         #expect(try await server.call("GET", "/api/collections/notes/records")["totalItems"] == .number(0))
         #expect(try await server.call("GET", "/api/collections/notes/records", token: admin)["totalItems"] == .number(2 - 1))
         // A collection whose list rule is null is superusers only.

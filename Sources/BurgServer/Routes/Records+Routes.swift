@@ -75,7 +75,7 @@ struct RecordsRoutes: Sendable {
         var page: [String: JSONValue] = [
             "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
             "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
-            "items": .array(result.items.map { present($0, collection, identity) }),
+            "items": .array(try await shape(result.items, collection, identity, request)),
         ]
         if let next = result.nextCursor { page["nextCursor"] = .string(next) }
         return .json(.object(page))
@@ -88,7 +88,7 @@ struct RecordsRoutes: Sendable {
         let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
         let records = self.records
         let record = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
-        return .json(present(record, collection, identity))
+        return .json(try await shape([record], collection, identity, request)[0])
     }
 
     func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
@@ -149,6 +149,56 @@ struct RecordsRoutes: Sendable {
 
     /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
     /// it chose `emailVisibility`.
+    /// The records as the response shows them: `expand=rel1,rel2` adds each related record the caller
+    /// may view under `"expand"` (one level; PocketBase's shape), and `fields=id,title` keeps only the
+    /// named keys (`*` for all; `expand` is kept when named).
+    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ identity: AuthIdentity?, _ request: Request) async throws -> [JSONValue] {
+        let query = request.formQuery
+        let expand = (query["expand"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var related: [String: (Collection, Bool)] = [:]
+        for name in expand {
+            guard let field = collection.field(named: name), field.type == .relation, let target = field.collection else {
+                throw APIError(.badRequest, "Cannot expand \"\(name)\": not a relation field of \(collection.name).")
+            }
+            let store = self.store
+            related[name] = (try await Self.blocking { try CollectionRegistry(store: store).get(target) }, field.isMultiple)
+        }
+        var shaped: [JSONValue] = []
+        for record in records {
+            guard case .object(var object) = present(record, collection, identity) else { continue }
+            if !related.isEmpty {
+                var expanded: [String: JSONValue] = [:]
+                for (name, (target, multiple)) in related {
+                    let ids: [String]
+                    switch record.values[name] {
+                    case .string(let id)? where !id.isEmpty: ids = [id]
+                    case .array(let items)?: ids = items.compactMap { if case .string(let id) = $0 { id } else { nil } }
+                    default: ids = []
+                    }
+                    var found: [JSONValue] = []
+                    for id in ids {
+                        // Only what the caller may view (the target's view rule); hidden ones are left out.
+                        if let rule = identity?.isSuperuser == true ? Optional("") : target.rules.view {
+                            let access = rule.isEmpty ? nil : RecordAccess(rule: rule, context: RequestAuth.filterContext(identity))
+                            let records = self.records
+                            if let hit = try? await Self.blocking({ try records.get(target.name, id: id, access: access) }) {
+                                found.append(present(hit, target, identity))
+                            }
+                        }
+                    }
+                    if multiple { expanded[name] = .array(found) } else if let one = found.first { expanded[name] = one }
+                }
+                object["expand"] = .object(expanded)
+            }
+            if !fields.isEmpty && !fields.contains("*") {
+                object = object.filter { fields.contains($0.key) }
+            }
+            shaped.append(.object(object))
+        }
+        return shaped
+    }
+
     func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
         Self.present(record, collection, identity)
     }
