@@ -239,6 +239,8 @@ let package = Package(
             dependencies: [
                 "BurgServer", "BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg",
             ],
+            // The Python script the SDK test runs; read from the source tree, not a resource.
+            exclude: ["sdk"],
             swiftSettings: swiftSettings
         ),
     ]
