@@ -4,8 +4,8 @@ import Foundation
 import JWTKit
 import SystemPackage
 
-/// The claims of a Burg auth token, in PocketBase's shape (`id`, `collectionId`, `type`, `exp`,
-/// `refreshable`) plus `tkh`, a fingerprint of the record's `tokenKey`: changing the password draws a new
+/// The claims of a Burg token, in PocketBase's shape (`id`, `collectionId`, `type` — "auth", or "file"
+/// for the short-lived tokens that open protected files —, `exp`, `refreshable`) plus `tkh`, a fingerprint of the record's `tokenKey`: changing the password draws a new
 /// `tokenKey`, which makes every earlier token of that record invalid.
 struct AuthTokenPayload: JWTPayload, Equatable {
     var id: String
@@ -17,7 +17,7 @@ struct AuthTokenPayload: JWTPayload, Equatable {
     var tkh: String
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
-        guard type == "auth" else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "not an auth token") }
+        guard type == "auth" || type == "file" else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "not a Burg token") }
     }
 
     static func fingerprint(ofTokenKey tokenKey: String) -> String {

@@ -153,13 +153,39 @@ public final class Authenticator: Sendable {
 
     // MARK: Tokens
 
+    /// How long a file token (``fileToken(for:)``) opens protected files.
+    public static let fileTokenLifetime: Duration = .seconds(180)
+
+    /// A short-lived token that opens protected files for `identity` (PocketBase's `POST /api/files/token`):
+    /// it is not accepted as an auth token, and a password change voids it like any other token.
+    public func fileToken(for identity: AuthIdentity) async throws -> String {
+        let tokenKey: String? = try await store.read { db in
+            try String.fetchOne(db, sql: "SELECT tokenKey FROM \"\(identity.collectionName)\" WHERE id = ?", arguments: [identity.recordId])
+        }
+        guard let tokenKey else { throw AuthError(.invalidToken, "The request requires valid authorization token.") }
+        return try await tokens.sign(AuthTokenPayload(
+            id: identity.recordId, collectionId: identity.collectionId, type: "file",
+            exp: Int(now().timeIntervalSince1970 + Self.fileTokenLifetime.seconds), refreshable: false,
+            tkh: AuthTokenPayload.fingerprint(ofTokenKey: tokenKey)))
+    }
+
     /// Who `token` (raw, or `Bearer <token>`) belongs to. Throws ``AuthError`` `invalidToken` when it is
     /// malformed, forged, expired, its record is gone, or its record's password changed since.
     public func verify(token raw: String) async throws -> AuthIdentity {
+        try await verify(raw, type: "auth")
+    }
+
+    /// Who a file token belongs to; throws `invalidToken` as ``verify(token:)`` does (an auth token is
+    /// not a file token, nor the other way round).
+    public func verify(fileToken raw: String) async throws -> AuthIdentity {
+        try await verify(raw, type: "file")
+    }
+
+    private func verify(_ raw: String, type: String) async throws -> AuthIdentity {
         var token = raw.trimmingCharacters(in: .whitespaces)
         if token.lowercased().hasPrefix("bearer ") { token = String(token.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         let invalid = AuthError(.invalidToken, "The request requires valid authorization token.")
-        guard !token.isEmpty, token.utf8.count < 4096, let payload = await tokens.payload(of: token) else { throw invalid }
+        guard !token.isEmpty, token.utf8.count < 4096, let payload = await tokens.payload(of: token), payload.type == type else { throw invalid }
         guard Double(payload.exp) > now().timeIntervalSince1970 else { throw invalid }
         let found: (Collection, BurgRecords.Record)? = try await store.read { db in
             guard let collection = try CollectionRegistry.collection(id: payload.collectionId, in: db), collection.type == .auth,
@@ -179,13 +205,15 @@ public final class Authenticator: Sendable {
     /// `passwordConfirm` are checked (every problem reported at once), the password is stored as a
     /// bcrypt hash and a fresh `tokenKey` is drawn. Only a superuser may set `verified`.
     public func createRecord(
-        collection name: String, values: [String: JSONValue], by actor: AuthIdentity? = nil,
+        collection name: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], by actor: AuthIdentity? = nil,
         requirePasswordConfirm: Bool = true
     ) async throws -> BurgRecords.Record {
-        try await create(collection: name, values: values, trusted: actor?.isSuperuser == true, requirePasswordConfirm: requirePasswordConfirm)
+        try await create(collection: name, values: values, files: files, trusted: actor?.isSuperuser == true, requirePasswordConfirm: requirePasswordConfirm)
     }
 
-    private func create(collection name: String, values: [String: JSONValue], trusted: Bool, requirePasswordConfirm: Bool) async throws -> BurgRecords.Record {
+    private func create(
+        collection name: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], trusted: Bool, requirePasswordConfirm: Bool
+    ) async throws -> BurgRecords.Record {
         let collection = try await authCollection(name)
         var values = values
         var errors: [String: FieldError] = [:]
@@ -197,13 +225,13 @@ public final class Authenticator: Sendable {
         sanitize(&values, trusted: trusted)
         values["password"] = .string(await hasher.hash(password ?? ""))
         values["tokenKey"] = .string(Self.newTokenKey())
-        return try RecordStore(store: store).create(collection.name, values)
+        return try RecordStore(store: store).create(collection.name, values, files: files)
     }
 
     /// Changes an auth record. A new `password` needs `passwordConfirm`, and — unless a superuser makes
     /// the change — `oldPassword`; it draws a new `tokenKey`, so earlier tokens stop working.
     public func updateRecord(
-        collection name: String, id: String, values: [String: JSONValue], by actor: AuthIdentity?
+        collection name: String, id: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], by actor: AuthIdentity?
     ) async throws -> BurgRecords.Record {
         let collection = try await authCollection(name)
         var values = values
@@ -227,7 +255,7 @@ public final class Authenticator: Sendable {
         } else {
             sanitize(&values, trusted: actor?.isSuperuser == true)
         }
-        return try RecordStore(store: store).update(collection.name, id: id, values)
+        return try RecordStore(store: store).update(collection.name, id: id, values, files: files)
     }
 
     /// Creates the superuser `email`, or sets its password if it exists (which signs out its sessions).

@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     /// Sign-in attempts a client address may burst, and their refill per second.
     public var authBurst = 10
     public var authRefillPerSecond = 1.0
+    /// The largest multipart body (a create or update with files) accepted; each file is further held
+    /// to its field's `maxSize`. JSON bodies are limited to 32 MiB.
+    public var maxUploadSize = 1 << 30
     public init() {}
 }
 
@@ -27,13 +30,16 @@ public func buildApplication(
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
     let auth = RequestAuth(authenticator: authenticator)
-    let records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
+    MultipartForm.removeLeftovers(dataDirectory: store.configuration.dataDirectory)
+    var records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
+    records.maxUploadSize = configuration.maxUploadSize
     records.add(to: router)
     CollectionsRoutes(store: store, auth: auth, audit: authenticator.audit).add(to: router)
     AuthRoutes(auth: auth, authenticator: authenticator,
                limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
                records: records).add(to: router)
     HealthRoutes(store: store).add(to: router)
+    FilesRoutes(store: store, auth: auth, authenticator: authenticator).add(to: router)
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     var application = Application(

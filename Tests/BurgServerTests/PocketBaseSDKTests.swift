@@ -6,7 +6,8 @@ import Testing
 
 /// PocketBase's official Python SDK (PyPI `pocketbase`, installed by scripts/install-python-tools.sh,
 /// which `.ci/run` runs) against a live `burg serve`: superuser auth, collection create, sign-up and
-/// sign-in, CRUD, list with filter/sort/paging, errors — unmodified SDK calls
+/// sign-in, CRUD, list with filter/sort/paging, file upload and download (a protected file with a file
+/// token), errors — unmodified SDK calls
 /// (Tests/BurgServerTests/sdk/pocketbase_sdk_check.py).
 @Suite struct PocketBaseSDKTests {
     static let root = FilePath(#filePath).removingLastComponent().removingLastComponent().removingLastComponent()

@@ -104,21 +104,28 @@ public struct FileStorage: Sendable {
         return name
     }
 
-    /// Calls `body` with each chunk of the stored file, decrypted when it is encrypted; throws
-    /// ``FileError`` when it is missing, or was damaged or moved.
-    public func read(collectionId: String, recordId: String, name: String, keyring: FileKeyring,
-                     to body: ([UInt8]) throws -> Void) throws {
+    /// A reader of the stored file (decrypted when it is encrypted); throws ``FileError`` when it is
+    /// missing or its encryption key is unavailable.
+    public func open(collectionId: String, recordId: String, name: String, keyring: FileKeyring) throws -> StoredFileReader {
         guard Self.isValidStoredName(name) else { throw FileError(.notFound, path: name, "is not a stored file name") }
         let directory = directory(collectionId: collectionId, recordId: recordId)
         let encryptedPath = directory.appending(name + Self.encryptedSuffix)
         let plainPath = directory.appending(name)
         if FileManager.default.fileExists(atPath: encryptedPath.string) {
-            try readEncrypted(encryptedPath, place: "\(collectionId)/\(recordId)/\(name)", keyring: keyring, to: body)
+            return try StoredFileReader(path: encryptedPath, encrypted: true, place: "\(collectionId)/\(recordId)/\(name)", keyring: keyring)
         } else if FileManager.default.fileExists(atPath: plainPath.string) {
-            try Self.stream(.file(plainPath), body)
+            return try StoredFileReader(path: plainPath, encrypted: false, place: "", keyring: keyring)
         } else {
             throw FileError(.notFound, path: plainPath.string, "no such file")
         }
+    }
+
+    /// Calls `body` with each chunk of the stored file, decrypted when it is encrypted; throws
+    /// ``FileError`` when it is missing, or was damaged or moved.
+    public func read(collectionId: String, recordId: String, name: String, keyring: FileKeyring,
+                     to body: ([UInt8]) throws -> Void) throws {
+        let reader = try open(collectionId: collectionId, recordId: recordId, name: name, keyring: keyring)
+        while let chunk = try reader.next() { try body(chunk) }
     }
 
     /// The whole stored file in memory (for small files and tests; large ones use ``read(collectionId:recordId:name:keyring:to:)``).
@@ -126,32 +133,6 @@ public struct FileStorage: Sendable {
         var bytes: [UInt8] = []
         try read(collectionId: collectionId, recordId: recordId, name: name, keyring: keyring) { bytes += $0 }
         return bytes
-    }
-
-    private func readEncrypted(_ path: FilePath, place: String, keyring: FileKeyring, to body: ([UInt8]) throws -> Void) throws {
-        let descriptor = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-        defer { try? descriptor.close() }
-        let header = try Self.readFully(descriptor, count: FileCipher.headerSize)
-        guard let keyID = FileCipher.keyID(inHeader: header) else {
-            throw FileError(.damaged, path: path.string, "has no Burg encryption header")
-        }
-        guard let key = keyring.key(id: keyID) else {
-            throw FileError(.keyUnavailable, path: path.string,
-                "was encrypted with key \(keyID.map { String(format: "%02x", $0) }.joined()), which is not in files.key (restore that key file)")
-        }
-        var cipher = FileCipher(key: key, header: header, place: place)
-        while true {
-            let sealed = try Self.readFully(descriptor, count: FileCipher.chunkSize + FileCipher.tagSize)
-            let final = sealed.count < FileCipher.chunkSize + FileCipher.tagSize
-            let plaintext: [UInt8]
-            do {
-                plaintext = try cipher.open(sealed, final: final)
-            } catch {
-                throw FileError(.damaged, path: path.string, "failed authentication: damaged, truncated or moved")
-            }
-            try body(plaintext)
-            if final { return }
-        }
     }
 
     /// Removes stored files of a record (after the change that dropped them committed).

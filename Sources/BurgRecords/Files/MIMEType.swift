@@ -1,7 +1,7 @@
 /// A file's MIME type, from its first bytes where they are distinctive, else from its extension — the
 /// content decides, so renaming `virus.exe` to `photo.jpg` does not make it an image.
-enum MIMEType {
-    static func detect(_ prefix: [UInt8], filename: String) -> String {
+public enum MIMEType {
+    public static func detect(_ prefix: [UInt8], filename: String) -> String {
         func starts(_ signature: [UInt8], at offset: Int = 0) -> Bool {
             prefix.count >= offset + signature.count && Array(prefix[offset..<offset + signature.count]) == signature
         }

@@ -45,7 +45,9 @@ public struct CollectionRegistry: Sendable {
     }
 
     static func load(_ db: Database, _ name: String) throws -> Collection {
-        guard let definition = try String.fetchOne(db, sql: "SELECT definition FROM _collections WHERE name = ?", arguments: [name]) else {
+        // By name (case-insensitive) or by id, as PocketBase's routes accept either; a name wins.
+        guard let definition = try String.fetchOne(
+            db, sql: "SELECT definition FROM _collections WHERE name = ?1 OR id = ?1 ORDER BY name = ?1 DESC LIMIT 1", arguments: [name]) else {
             throw SchemaError(.collectionMissing, collection: name, message: "no such collection; `burg collections list` shows them")
         }
         return try decode(definition)

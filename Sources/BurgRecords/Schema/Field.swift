@@ -29,6 +29,10 @@ public struct Field: Sendable, Equatable, Codable {
     /// file: largest accepted size in bytes, and accepted MIME types (empty: any).
     public var maxSize: Int?
     public var mimeTypes: [String]?
+    /// file: served only with a short-lived file token (`POST /api/files/token`) to callers the
+    /// collection's view rule admits; unprotected files are served to anyone who knows their URL (whose
+    /// stored name carries 10 random characters), as in PocketBase.
+    public var protected: Bool = false
     /// text: served by a full-text (trigram) index for `~`.
     public var searchable: Bool = false
     /// Never part of a record's JSON, nor usable in filters by non-superusers (an auth record's
@@ -45,7 +49,7 @@ public struct Field: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, searchable, hidden, system
+        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, protected, searchable, hidden, system
     }
 
     /// Decodes PocketBase-shaped JSON: only `name` and `type` are required; `id` defaults to `f_<name>`.
@@ -65,6 +69,7 @@ public struct Field: Sendable, Equatable, Codable {
         collection = try c.decodeIfPresent(String.self, forKey: .collection)
         maxSize = try c.decodeIfPresent(Int.self, forKey: .maxSize)
         mimeTypes = try c.decodeIfPresent([String].self, forKey: .mimeTypes)
+        protected = try c.decodeIfPresent(Bool.self, forKey: .protected) ?? false
         searchable = try c.decodeIfPresent(Bool.self, forKey: .searchable) ?? false
         hidden = try c.decodeIfPresent(Bool.self, forKey: .hidden) ?? false
         system = try c.decodeIfPresent(Bool.self, forKey: .system) ?? false

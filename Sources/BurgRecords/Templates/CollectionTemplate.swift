@@ -63,6 +63,8 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
         field.maxSelect = count
         field.maxSize = maxSize
         field.mimeTypes = types
+        // Patient photos and business documents: served only with a file token to whoever may view the record.
+        field.protected = true
         return field
     }
 

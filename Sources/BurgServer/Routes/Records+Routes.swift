@@ -11,6 +11,8 @@ struct RecordsRoutes: Sendable {
     let store: Store
     let auth: RequestAuth
     let authenticator: Authenticator
+    /// The largest multipart body (files included) a create or update may send.
+    var maxUploadSize = ServerConfiguration().maxUploadSize
 
     var records: RecordStore { RecordStore(store: store) }
 
@@ -91,17 +93,26 @@ struct RecordsRoutes: Sendable {
         return .json(try await shape([record], collection, identity, request)[0])
     }
 
+    /// The body of a create or update (JSON, or multipart with files); `RecordBody.cleanUp()` after use.
+    private func body(_ request: Request, _ context: BurgRequestContext, _ collection: Collection) async throws -> RecordBody {
+        try await RecordBody.read(request, context: context, collection: collection,
+                                  dataDirectory: store.configuration.dataDirectory, limit: maxUploadSize)
+    }
+
     func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request)
         let collection = try await collection(context)
-        let body = try await request.jsonObject(context: context)
         let rule = try rule(collection, \.create, identity)
+        let input = try await body(request, context, collection)
+        defer { input.cleanUp() }
+        let body = input.values
+        let files = input.files
         let record: BurgRecords.Record
         if collection.type == .auth {
             // Passwords are hashed and checked by the authenticator. A non-empty create rule is checked
             // on the stored record, which is removed again if it fails (not atomic: a crash in between
             // leaves the account; the default `users` rule is empty, so this path is rare).
-            record = try await authenticator.createRecord(collection: collection.name, values: body, by: identity)
+            record = try await authenticator.createRecord(collection: collection.name, values: body, files: files, by: identity)
             if let rule {
                 let access = RecordAccess(rule: rule, context: RequestAuth.filterContext(identity, body: body))
                 do {
@@ -113,8 +124,8 @@ struct RecordsRoutes: Sendable {
             }
         } else {
             let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
-            let records = audited(identity, context, fields: Array(body.keys))
-            record = try await Self.blocking { try records.create(collection.name, body, access: access) }
+            let records = audited(identity, context, fields: Array(body.keys) + Array(files.keys))
+            record = try await Self.blocking { try records.create(collection.name, body, files: files, access: access) }
         }
         return .json(present(record, collection, identity))
     }
@@ -123,16 +134,23 @@ struct RecordsRoutes: Sendable {
         let identity = try await auth.identity(request)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
-        let body = try await request.jsonObject(context: context)
-        let access = try rule(collection, \.update, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
+        let updateRule = try rule(collection, \.update, identity)  // a superusers-only refusal comes before any upload is read
+        var input = try await body(request, context, collection)
+        defer { input.cleanUp() }
+        let access = updateRule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: input.values)) }
+        let records = self.records
+        // The update rule is checked here first (a hidden record is 404 before any file is stored) and
+        // again in the change's transaction.
+        let existing = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
+        input.resolveFiles(existing: existing, collection: collection)
+        let body = input.values
+        let files = input.files
         let record: BurgRecords.Record
         if collection.type == .auth {
-            let records = self.records
-            _ = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
-            record = try await authenticator.updateRecord(collection: collection.name, id: id, values: body, by: identity)
+            record = try await authenticator.updateRecord(collection: collection.name, id: id, values: body, files: files, by: identity)
         } else {
-            let records = audited(identity, context, fields: Array(body.keys))
-            record = try await Self.blocking { try records.update(collection.name, id: id, body, access: access) }
+            let records = audited(identity, context, fields: Array(body.keys) + Array(files.keys))
+            record = try await Self.blocking { try records.update(collection.name, id: id, body, files: files, access: access) }
         }
         return .json(present(record, collection, identity))
     }

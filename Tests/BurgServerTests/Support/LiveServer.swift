@@ -65,11 +65,16 @@ final class LiveServer: Sendable {
         return Reply(status: status, json: json, headers: headers)
     }
 
-    static func send(_ method: String, _ url: URL, body: Data?, token: String?) async throws -> (Int, Data, [String: String]) {
+    /// A request with any body and content type; the raw reply (for multipart uploads and file downloads).
+    func raw(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, token: String? = nil) async throws -> (status: Int, body: Data, headers: [String: String]) {
+        try await Self.send(method, URL(string: "http://127.0.0.1:\(port)\(path)")!, body: body, token: token, contentType: contentType)
+    }
+
+    static func send(_ method: String, _ url: URL, body: Data?, token: String?, contentType: String? = nil) async throws -> (Int, Data, [String: String]) {
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if body != nil { request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type") }
         if let token { request.setValue(token, forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
@@ -87,6 +92,25 @@ final class LiveServer: Sendable {
     }
 
     func superuserToken() async throws -> String { try await signIn("_superusers", Self.superuser.0, Self.superuser.1) }
+}
+
+/// A `multipart/form-data` body: text values and files, in order.
+struct MultipartBody {
+    let boundary = "burgtest" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    var data = Data()
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    mutating func add(_ name: String, _ value: String) {
+        data += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+
+    mutating func add(_ name: String, filename: String, _ bytes: [UInt8], type: String = "application/octet-stream") {
+        data += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+        data += Data(bytes) + Data("\r\n".utf8)
+    }
+
+    /// The body with its closing boundary.
+    var closed: Data { data + Data("--\(boundary)--\r\n".utf8) }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -2,9 +2,12 @@
 only. Usage: pocketbase_sdk_check.py URL SUPERUSER_EMAIL SUPERUSER_PASSWORD. Prints "ok" on success;
 any failed check raises (non-zero exit, traceback on stderr)."""
 import sys
+import urllib.error
+import urllib.request
 
 from pocketbase import PocketBase
 from pocketbase.errors import ClientResponseError
+from pocketbase.models import FileUpload
 
 url, email, password = sys.argv[1:4]
 pb = PocketBase(url)
@@ -20,6 +23,8 @@ pb.collections.create({
         {"name": "title", "type": "text", "required": True},
         {"name": "n", "type": "number"},
         {"name": "owner", "type": "relation", "collection": "users"},
+        {"name": "photos", "type": "file", "maxSelect": 3, "maxSize": 1000000},
+        {"name": "private", "type": "file", "protected": True},
     ],
 })
 
@@ -50,6 +55,29 @@ assert page.total_items == 9 and page.total_pages == 3 and page.page == 2, vars(
 assert [item.n for item in page.items] == [7, 6, 5, 4], [item.n for item in page.items]
 everything = notes.get_full_list(batch=5, query_params={"sort": "n"})
 assert [item.n for item in everything] == [0, 1] + list(range(3, 12))
+
+# File upload (multipart), download by the SDK's URL, a protected file with a file token.
+png = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + bytes(range(256)) * 4
+with_files = notes.create({
+    "title": "with files", "n": 100, "owner": user.id,
+    "photos": FileUpload(("face.png", png, "image/png"), ("back.png", png[::-1], "image/png")),
+    "private": FileUpload(("secret.txt", b"for the owner only", "text/plain")),
+})
+assert with_files.n == 100 and len(with_files.photos) == 2, vars(with_files)
+assert with_files.photos[0].startswith("face_") and with_files.photos[0].endswith(".png"), with_files.photos
+with urllib.request.urlopen(pb.files.get_url(with_files, with_files.photos[0])) as response:
+    assert response.read() == png and response.headers["Content-Type"] == "image/png"
+try:
+    urllib.request.urlopen(pb.files.get_url(with_files, with_files.private))
+    raise AssertionError("a protected file was served without a token")
+except urllib.error.HTTPError as error:
+    assert error.code in (401, 403, 404), error.code
+file_token = pb.files.get_token()
+with urllib.request.urlopen(pb.files.get_url(with_files, with_files.private, {"token": file_token})) as response:
+    assert response.read() == b"for the owner only"
+more = notes.update(with_files.id, {"photos+": FileUpload(("side.png", png, "image/png")), "title": "three photos"})
+assert len(more.photos) == 3 and more.title == "three photos", vars(more)
+notes.delete(with_files.id)
 
 # Errors come back in PocketBase's shape.
 try:
