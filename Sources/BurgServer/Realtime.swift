@@ -117,15 +117,28 @@ final class RealtimeBroker: Service, Sendable {
         }
     }
 
-    /// The record as `identity` may see it, or nil when its view rule hides it (deleted records: only
-    /// where no rule needs evaluating, as the row is gone).
+    /// The record as `identity` may see it, or nil when its view rule hides it (a deleted record is
+    /// judged as it was, from the copy the change feed kept).
     private func visibleRecord(_ change: RecordChange, _ collection: Collection, _ identity: AuthIdentity?) async throws -> JSONValue? {
         let superuser = identity?.isSuperuser == true
         guard superuser || collection.rules.view != nil else { return nil }
         let rule = superuser ? nil : collection.rules.view.flatMap { $0.isEmpty ? nil : $0 }
-        if change.action == .delete { return rule == nil ? change.deleted : nil }
         let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
         let store = self.store
+        if change.action == .delete {
+            guard let deleted = change.deleted else { return nil }
+            if let access {
+                guard try await RecordsRoutes.blocking({ try RecordStore(store: store).allows(deleted: deleted, in: collection.name, access: access) })
+                else { return nil }
+            }
+            guard case .object(var values) = deleted else { return nil }
+            func take(_ key: String) -> String { if case .string(let text)? = values.removeValue(forKey: key) { text } else { "" } }
+            let (created, updated) = (take("created"), take("updated"))
+            for key in ["id", "collectionId", "collectionName"] { values[key] = nil }
+            let record = BurgRecords.Record(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
+                                            created: created, updated: updated, values: values)
+            return RecordsRoutes.present(record, collection, identity)
+        }
         do {
             let record = try await RecordsRoutes.blocking { try RecordStore(store: store).get(collection.name, id: change.recordId, access: access) }
             return RecordsRoutes.present(record, collection, identity)

@@ -56,6 +56,18 @@ import Testing
         _ = try await server.call("PATCH", "/api/collections/alerts/records/\(id)", .object(["text": "disk 95%"]), token: admin)
         _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 95%") }
         #expect(guest.lines.contains { $0.contains("\"action\":\"update\"") })
+
+        // Deletes are judged by the view rule on the record as it was: the guest hears of the one it
+        // could see, not of the secret one; the superuser hears of both.
+        let secret = try await server.call("GET", "/api/collections/alerts/records?filter=level%3D%27secret%27", token: admin)
+        guard case .array(let hidden)? = secret["items"], case .object(let row)? = hidden.first, case .string(let secretID)? = row["id"] else { return }
+        #expect(try await server.call("DELETE", "/api/collections/alerts/records/\(secretID)", token: admin).status == 204)
+        #expect(try await server.call("DELETE", "/api/collections/alerts/records/\(id)", token: admin).status == 204)
+        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(secretID) }
+        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
+        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!guest.lines.contains { $0.contains(secretID) })
     }
 
     @Test func sigtermClosesStreamsFinishesAndExitsZero() async throws {

@@ -183,6 +183,44 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// Whether a record that is already deleted — `json`, as the change feed kept it — matched `access`'s
+    /// rule (for realtime delete events, which go only to subscribers who could view the record). The
+    /// rule's SQL runs against a one-row CTE that shadows the collection's table, so relation paths
+    /// still follow the other collections as they are now.
+    public func allows(deleted json: JSONValue, in collectionName: String, access: RecordAccess) throws -> Bool {
+        guard !access.rule.isEmpty else { return true }
+        guard case .object(let values) = json else { return false }
+        return try store.read { db in
+            let collection = try CollectionRegistry.load(db, collectionName)
+            let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
+            let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
+            let table = quoteIdentifier(collection.name)
+            var names = ["\"id\"", "\"created\"", "\"updated\""]
+            var arguments: [(any DatabaseValueConvertible)?] = ["id", "created", "updated"].map { key in
+                if case .string(let text)? = values[key] { text } else { "" }
+            }
+            for field in collection.fields {
+                names.append(quoteIdentifier(field.name))
+                arguments.append(Self.storedValue(values[field.name], field))
+            }
+            let row = arguments.indices.map { _ in "?" }.joined(separator: ", ")
+            let sql = "WITH \(table)(\(names.joined(separator: ", "))) AS (SELECT \(row)) SELECT 1 FROM \(table) WHERE \(condition.sql)"
+            return try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments) + condition.arguments) ?? false
+        }
+    }
+
+    /// A JSON value as its field's column holds it (multi-valued and json fields as JSON text, bools as 0/1).
+    static func storedValue(_ value: JSONValue?, _ field: Field) -> (any DatabaseValueConvertible)? {
+        guard let value, value != .null else { return field.type == .json ? nil : (field.isMultiple ? "[]" : field.type == .number || field.type == .bool ? 0 : "") }
+        if field.isMultiple || field.type == .json { return value.jsonText }
+        switch value {
+        case .string(let text): return text
+        case .number(let number): return number
+        case .bool(let flag): return flag ? 1 : 0
+        case .array, .object, .null: return value.jsonText
+        }
+    }
+
     /// Changes the given fields; the others keep their values.
     @discardableResult
     public func update(
