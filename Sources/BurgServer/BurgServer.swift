@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     /// The largest multipart body (a create or update with files) accepted; each file is further held
     /// to its field's `maxSize`. JSON bodies are limited to 32 MiB.
     public var maxUploadSize = 1 << 30
+    /// Requests per second each caller (a token, or a client address without one) may make to any API
+    /// route on average, and in a burst; 0: no limit beyond the sign-in routes' own.
+    public var rateLimit = 0.0
+    public var rateBurst = 100
     public init() {}
 }
 
@@ -29,6 +33,9 @@ public func buildApplication(
     let router = Router(context: BurgRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
+    if configuration.rateLimit > 0 {
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))
+    }
     let auth = RequestAuth(authenticator: authenticator)
     MultipartForm.removeLeftovers(dataDirectory: store.configuration.dataDirectory)
     var records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)

@@ -26,6 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
     var http = "127.0.0.1:8090"
     @Option(help: "Sign-in requests one client address may make in a burst.") var authBurst = 10
     @Option(help: "Sign-in requests per second a client address regains after a burst.") var authRefill = 1.0
+    @Option(help: "Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited.")
+    var rateLimit = 0.0
+    @Option(help: "Requests a caller may make in a burst when --rate-limit is set.") var rateBurst = 100
+    @Option(help: ArgumentHelp("Largest multipart request (a create or update with files), in MiB; each file is also held to its field's maxSize.", valueName: "MiB"))
+    var maxUpload = 1024
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
@@ -76,6 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
             server.authBurst = max(1, authBurst)
             guard authRefill > 0 else { throw ValidationError("--auth-refill must be above 0") }
             server.authRefillPerSecond = authRefill
+            guard rateLimit >= 0, rateBurst >= 1, maxUpload >= 1 else {
+                throw ValidationError("--rate-limit must be 0 or more, --rate-burst and --max-upload at least 1")
+            }
+            server.rateLimit = rateLimit
+            server.rateBurst = rateBurst
+            server.maxUploadSize = maxUpload << 20
             let authenticator = try await Authenticator(
                 store: store, dataDirectory: dataDir.filePath, logger: Logger(label: "burg.auth"))
             if try await authenticator.superuserCount() == 0 {

@@ -106,4 +106,19 @@ import Testing
         #expect(statuses.prefix(3).allSatisfy { $0 == 400 } && statuses.suffix(2).allSatisfy { $0 == 429 }, "\(statuses)")
         #expect((Int(retryAfter ?? "") ?? 0) > 0 && (Int(retryAfter ?? "") ?? 0) <= 100, "\(retryAfter ?? "none")")
     }
+
+    @Test func everyRouteIsRateLimitedPerTokenOrAddressWhenConfigured() async throws {
+        let server = try await LiveServer("--rate-limit", "0.05", "--rate-burst", "4", "--auth-burst", "100")
+        // The superuser's sign-in is one request of the address's bucket; then three more pass, the fifth is refused.
+        let admin = try await server.superuserToken()
+        var guest: [Int] = []
+        for _ in 0..<4 { guest.append(try await server.call("GET", "/api/collections/users/records").status) }
+        #expect(guest.prefix(3).allSatisfy { $0 != 429 } && guest.last == 429, "\(guest)")
+        let refused = try await server.call("GET", "/api/collections/users/records")
+        #expect(refused.status == 429 && (Int(refused.headers["retry-after"] ?? "") ?? 0) > 0)
+        // A token has a bucket of its own; health stays reachable for probes.
+        for _ in 0..<4 { #expect(try await server.call("GET", "/api/collections", token: admin).status == 200) }
+        #expect(try await server.call("GET", "/api/collections", token: admin).status == 429)
+        #expect(try await server.call("GET", "/api/health").status == 200)
+    }
 }
