@@ -29,6 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited.")
     var rateLimit = 0.0
     @Option(help: "Requests a caller may make in a burst when --rate-limit is set.") var rateBurst = 100
+    @Option(help: "bcrypt cost of new password hashes (4…31; each step doubles the time a hash takes).") var bcryptCost = AuthSettings().bcryptCost
+    @Option(help: "Failed sign-ins of one identity within the lockout window that lock it.") var lockoutAfter = LockoutPolicy().maxFailures
+    @Option(help: "Minutes a locked identity (or address) stays locked, and the window failures are counted in.")
+    var lockoutMinutes = Int(LockoutPolicy().lockoutDuration.seconds / 60)
     @Option(help: ArgumentHelp("Largest multipart request (a create or update with files), in MiB; each file is also held to its field's maxSize.", valueName: "MiB"))
     var maxUpload = 1024
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
@@ -87,8 +91,16 @@ struct ServeCommand: AsyncParsableCommand {
             server.rateLimit = rateLimit
             server.rateBurst = rateBurst
             server.maxUploadSize = maxUpload << 20
+            guard (4...31).contains(bcryptCost), lockoutAfter >= 1, lockoutMinutes >= 1 else {
+                throw ValidationError("--bcrypt-cost must be 4…31, --lockout-after and --lockout-minutes at least 1")
+            }
+            var authSettings = AuthSettings()
+            authSettings.bcryptCost = bcryptCost
+            authSettings.lockout.maxFailures = lockoutAfter
+            authSettings.lockout.lockoutDuration = .seconds(lockoutMinutes * 60)
+            authSettings.lockout.window = .seconds(lockoutMinutes * 60)
             let authenticator = try await Authenticator(
-                store: store, dataDirectory: dataDir.filePath, logger: Logger(label: "burg.auth"))
+                store: store, dataDirectory: dataDir.filePath, settings: authSettings, logger: Logger(label: "burg.auth"))
             if try await authenticator.superuserCount() == 0 {
                 logger.notice("no superuser yet: create one with `burg superuser upsert EMAIL PASSWORD --data-dir \(dataDir.path)`")
             }

@@ -93,6 +93,21 @@ import Testing
         #expect(empty.status == 400 || empty.status == 429)
     }
 
+    @Test func theLockoutThresholdAndDurationAreConfigurable() async throws {
+        let server = try await LiveServer("--lockout-after", "2", "--lockout-minutes", "30", "--bcrypt-cost", "4")
+        _ = try await signUp(server, "dora@example.org")
+        var statuses: [Int] = []
+        var retryAfter = 0
+        for _ in 0..<3 {
+            let reply = try await server.call("POST", "/api/collections/users/auth-with-password",
+                                              .object(["identity": "dora@example.org", "password": "wrong password"]))
+            statuses.append(reply.status)
+            if reply.status == 429 { retryAfter = Int(reply.headers["retry-after"] ?? "") ?? 0 }
+        }
+        #expect(statuses == [400, 400, 429], "\(statuses)")
+        #expect(retryAfter > 15 * 60 && retryAfter <= 30 * 60, "\(retryAfter)")
+    }
+
     @Test func aBurstOfSignInsFromOneAddressIsRateLimited() async throws {
         let server = try await LiveServer("--auth-burst", "3", "--auth-refill", "0.01")
         var statuses: [Int] = []
