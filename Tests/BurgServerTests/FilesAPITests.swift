@@ -194,7 +194,3 @@ import Testing
         #expect(try await server.raw("GET", "/api/files/nope/\(id)/x.png").status == 404)
     }
 }
-
-extension JSONValue {
-    var object: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
-}

@@ -100,4 +100,57 @@ import Testing
         #expect(all["totalItems"] == .number(1))
         #expect(!"\(all.json)\(unknownFilter.json)\(malformed.json)".contains("SELECT"))
     }
+
+    @Test func nestedExpandFollowsRelationsTheCallerMayView() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        func make(_ definition: JSONValue) async throws {
+            let reply = try await server.call("POST", "/api/collections", definition, token: admin)
+            #expect(reply.status == 200, "\(reply.json)")
+        }
+        func add(_ collection: String, _ values: JSONValue) async throws -> String {
+            let reply = try await server.call("POST", "/api/collections/\(collection)/records", values, token: admin)
+            guard case .string(let id)? = reply["id"] else { throw TestFailure("create failed: \(reply.json)") }
+            return id
+        }
+        // Teams are superusers only; people and tasks are public.
+        try await make(.object(["name": "teams", "fields": .array([.object(["name": "name", "type": "text"])])]))
+        try await make(.object(["name": "people", "listRule": "", "viewRule": "", "fields": .array([
+            .object(["name": "name", "type": "text"]), .object(["name": "team", "type": "relation", "collection": "teams"]),
+        ])]))
+        try await make(.object(["name": "tasks", "listRule": "", "viewRule": "", "fields": .array([
+            .object(["name": "title", "type": "text"]),
+            .object(["name": "assignee", "type": "relation", "collection": "people"]),
+            .object(["name": "watchers", "type": "relation", "collection": "people", "maxSelect": 5]),
+        ])]))
+        let team = try await add("teams", .object(["name": "Night shift"]))
+        let ann = try await add("people", .object(["name": "Ann", "team": .string(team)]))
+        let bob = try await add("people", .object(["name": "Bob"]))
+        let task = try await add("tasks", .object(["title": "Restock", "assignee": .string(ann), "watchers": .array([.string(bob), .string(ann)])]))
+
+        func expand(_ token: String?) async throws -> [String: JSONValue] {
+            let reply = try await server.call("GET", "/api/collections/tasks/records/\(task)?expand=assignee.team,watchers", token: token)
+            #expect(reply.status == 200, "\(reply.json)")
+            return reply["expand"]?.object ?? [:]
+        }
+        let asAdmin = try await expand(admin)
+        #expect(asAdmin["assignee"]?.object?["name"] == "Ann")
+        #expect(asAdmin["assignee"]?.object?["expand"]?.object?["team"]?.object?["name"] == "Night shift")
+        if case .array(let watchers)? = asAdmin["watchers"] {
+            #expect(watchers.compactMap { $0.object?["name"] } == ["Bob", "Ann"])
+        } else {
+            Issue.record("no watchers: \(asAdmin)")
+        }
+        // A guest sees the people but not the team (its view rule is superusers only).
+        let asGuest = try await expand(nil)
+        #expect(asGuest["assignee"]?.object?["name"] == "Ann")
+        #expect(asGuest["assignee"]?.object?["expand"]?.object?["team"] == nil)
+        // Lists expand too; a path through a non-relation or deeper than 6 levels is a 400.
+        let list = try await server.call("GET", "/api/collections/tasks/records?expand=assignee.team", token: admin)
+        if case .array(let items)? = list["items"] {
+            #expect(items.first?.object?["expand"]?.object?["assignee"]?.object?["expand"]?.object?["team"] != nil)
+        }
+        #expect(try await server.call("GET", "/api/collections/tasks/records?expand=assignee.name").status == 400)
+        #expect(try await server.call("GET", "/api/collections/tasks/records?expand=a.b.c.d.e.f.g").status == 400)
+    }
 }

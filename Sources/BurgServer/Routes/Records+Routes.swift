@@ -165,58 +165,71 @@ struct RecordsRoutes: Sendable {
         return Response(status: .noContent)
     }
 
-    /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
-    /// it chose `emailVisibility`.
-    /// The records as the response shows them: `expand=rel1,rel2` adds each related record the caller
-    /// may view under `"expand"` (one level; PocketBase's shape), and `fields=id,title` keeps only the
-    /// named keys (`*` for all; `expand` is kept when named).
+    /// The records as the response shows them: `expand=owner,tags.group` adds the related records the
+    /// caller may view under `"expand"` (PocketBase's shape; dotted paths expand the expanded records in
+    /// turn, up to 6 levels), and `fields=id,title` keeps only the named top-level keys (`*` for all;
+    /// `expand` is kept when named).
     func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ identity: AuthIdentity?, _ request: Request) async throws -> [JSONValue] {
         let query = request.formQuery
-        let expand = (query["expand"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var related: [String: (Collection, Bool)] = [:]
-        for name in expand {
-            guard let field = collection.field(named: name), field.type == .relation, let target = field.collection else {
-                throw APIError(.badRequest, "Cannot expand \"\(name)\": not a relation field of \(collection.name).")
-            }
-            let store = self.store
-            related[name] = (try await Self.blocking { try CollectionRegistry(store: store).get(target) }, field.isMultiple)
+        let paths = (query["expand"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init) }
+            .filter { !$0.isEmpty }
+        if let deep = paths.first(where: { $0.count > 6 }) {
+            throw APIError(.badRequest, "Cannot expand \"\(deep.joined(separator: "."))\": at most 6 levels.")
         }
-        var shaped: [JSONValue] = []
-        for record in records {
-            guard case .object(var object) = present(record, collection, identity) else { continue }
-            if !related.isEmpty {
-                var expanded: [String: JSONValue] = [:]
-                for (name, (target, multiple)) in related {
-                    let ids: [String]
-                    switch record.values[name] {
-                    case .string(let id)? where !id.isEmpty: ids = [id]
-                    case .array(let items)?: ids = items.compactMap { if case .string(let id) = $0 { id } else { nil } }
-                    default: ids = []
-                    }
-                    var found: [JSONValue] = []
-                    for id in ids {
-                        // Only what the caller may view (the target's view rule); hidden ones are left out.
-                        if let rule = identity?.isSuperuser == true ? Optional("") : target.rules.view {
-                            let access = rule.isEmpty ? nil : RecordAccess(rule: rule, context: RequestAuth.filterContext(identity))
-                            let records = self.records
-                            if let hit = try? await Self.blocking({ try records.get(target.name, id: id, access: access) }) {
-                                found.append(present(hit, target, identity))
-                            }
-                        }
-                    }
-                    if multiple { expanded[name] = .array(found) } else if let one = found.first { expanded[name] = one }
-                }
-                object["expand"] = .object(expanded)
+        let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var shaped = try await expanded(records, collection, paths, identity)
+        if !fields.isEmpty && !fields.contains("*") {
+            shaped = shaped.map { value in
+                guard case .object(let object) = value else { return value }
+                return .object(object.filter { fields.contains($0.key) })
             }
-            if !fields.isEmpty && !fields.contains("*") {
-                object = object.filter { fields.contains($0.key) }
-            }
-            shaped.append(.object(object))
         }
         return shaped
     }
 
+    /// `records` presented, each with `"expand"` holding the relations named by the first element of
+    /// `paths`, themselves expanded by the rest of their paths. Only related records the caller may view
+    /// (the target's view rule) are included; a relation that is not a relation field is a 400.
+    private func expanded(_ records: [BurgRecords.Record], _ collection: Collection, _ paths: [[String]], _ identity: AuthIdentity?) async throws -> [JSONValue] {
+        var objects = records.map { record -> [String: JSONValue] in
+            if case .object(let object) = present(record, collection, identity) { object } else { [:] }
+        }
+        guard !paths.isEmpty else { return objects.map(JSONValue.object) }
+        var expansions: [String: [JSONValue]] = [:]  // relation name → per record: the expanded value or null
+        for name in Set(paths.map { $0[0] }).sorted() {
+            guard let field = collection.field(named: name), field.type == .relation, let targetName = field.collection else {
+                throw APIError(.badRequest, "Cannot expand \"\(name)\": not a relation field of \(collection.name).")
+            }
+            let store = self.store
+            let target = try await Self.blocking { try CollectionRegistry(store: store).get(targetName) }
+            let rule = identity?.isSuperuser == true ? "" : target.rules.view
+            let access = rule.flatMap { $0.isEmpty ? nil : RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+            // Each related record once, however many records point at it.
+            let ids = records.map { RecordBody.storedNames($0.values[name]) }
+            let unique = Array(Set(ids.joined())).sorted()
+            let records = self.records
+            let found: [BurgRecords.Record] = rule == nil ? [] : try await Self.blocking {
+                unique.compactMap { id in try? records.get(target.name, id: id, access: access) }
+            }
+            let deeper = paths.filter { $0[0] == name && $0.count > 1 }.map { Array($0.dropFirst()) }
+            let shapedFound = try await expanded(found, target, deeper, identity)
+            let byID = Dictionary(zip(found.map(\.id), shapedFound), uniquingKeysWith: { first, _ in first })
+            expansions[name] = ids.map { list in
+                let hits = list.compactMap { byID[$0] }
+                return field.isMultiple ? .array(hits) : hits.first ?? .null
+            }
+        }
+        for index in objects.indices {
+            var expand: [String: JSONValue] = [:]
+            for (name, values) in expansions where values[index] != .null { expand[name] = values[index] }
+            objects[index]["expand"] = .object(expand)
+        }
+        return objects.map(JSONValue.object)
+    }
+
+    /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
+    /// it chose `emailVisibility`.
     func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
         Self.present(record, collection, identity)
     }

@@ -117,3 +117,8 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+extension JSONValue {
+    /// The members of an object (nil for any other value).
+    var object: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
+}
