@@ -197,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BurgCoreTests",
-            dependencies: ["BurgCore", "BurgTestSupport", "burg", "burg-test-helper"],
+            dependencies: ["BurgCore", "BurgTestSupport", "burg", "burg-test-helper", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,8 @@ import NIOCore
 public struct BurgRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// Filled in as the request runs (the caller), for the request log line.
+    let log = RequestLogState()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

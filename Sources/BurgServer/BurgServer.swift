@@ -31,8 +31,9 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let broker = RealtimeBroker(store: store, logger: logger)
     let router = Router(context: BurgRequestContext.self)
+    // Outermost: the log line sees the final status, errors included.
+    router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.info))
     if configuration.rateLimit > 0 {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))
     }

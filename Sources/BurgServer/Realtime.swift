@@ -188,7 +188,7 @@ struct RealtimeRoutes: Sendable {
                     subscriptions.append(topic)
                 }
             }
-            let identity = try await auth.identity(request)
+            let identity = try await auth.identity(request, context)
             guard broker.subscribe(clientID, subscriptions, identity: identity) else {
                 throw APIError(.notFound, "Missing or invalid client id.")
             }

@@ -9,13 +9,16 @@ import Hummingbird
 struct RequestAuth: Sendable {
     let authenticator: Authenticator
 
-    func identity(_ request: Request) async throws -> AuthIdentity? {
+    /// The caller, also noted in the context for the request log.
+    func identity(_ request: Request, _ context: BurgRequestContext) async throws -> AuthIdentity? {
         guard let header = request.headers[.authorization], !header.isEmpty else { return nil }
-        return try await authenticator.verify(token: header)
+        let identity = try await authenticator.verify(token: header)
+        context.log.setActor("\(identity.collectionName)/\(identity.recordId)")
+        return identity
     }
 
-    func requireSuperuser(_ request: Request) async throws -> AuthIdentity {
-        guard let identity = try await identity(request), identity.isSuperuser else { throw APIError.superusersOnly }
+    func requireSuperuser(_ request: Request, _ context: BurgRequestContext) async throws -> AuthIdentity {
+        guard let identity = try await identity(request, context), identity.isSuperuser else { throw APIError.superusersOnly }
         return identity
     }
 

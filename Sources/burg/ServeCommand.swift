@@ -38,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
+    @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: LogLevelOption = .info
     @Option(help: "Worker processes to run and supervise (restarted on crash with backoff; 0: none).") var workers = 0
     @Option(help: "Jobs each worker runs at once.") var workerConcurrency = 16
     @Option(help: "Seconds before restarting a crashed worker; doubles per crash up to 60.") var workerBackoff = 1.0
@@ -47,12 +49,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         EarlySignals.install()
-        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
-        let logger = Logger(label: "burg.serve")
+        // A closed stdout (the log's reader went away) must not kill the server mid-request.
+        signal(SIGPIPE, SIG_IGN)
         try await reportingErrors {
             try DataDirectory.prepare(dataDir.filePath)
             let instance = try InstanceLock.acquire(dataDir: dataDir.filePath)
             defer { instance.release() }
+            // JSON lines to stdout and <data dir>/logs/burg.log (10 MB × 10); only the instance-lock
+            // holder writes there.
+            let logs = dataDir.filePath.appending("logs")
+            if mkdir(logs.string, 0o700) != 0 && errno != EEXIST {
+                throw ValidationError("cannot create the log directory \(logs): \(String(cString: strerror(errno)))")
+            }
+            JSONLogHandler.bootstrap(file: try RotatingLogFile(directory: logs), logLevel: logLevel.level)
+            let logger = Logger(label: "burg.serve")
             logger.info(
                 "Burg \(BurgVersion.current) running",
                 metadata: [
@@ -130,6 +140,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("Burg stopped", metadata: ["dataDir": "\(dataDir.path)"])
         }
     }
+}
+
+/// `--log-level`: swift-log's levels by name.
+struct LogLevelOption: ExpressibleByArgument {
+    let level: Logger.Level
+    static let info = LogLevelOption(level: .info)
+    init(level: Logger.Level) { self.level = level }
+    init?(argument: String) {
+        guard let level = Logger.Level(rawValue: argument.lowercased()) else { return nil }
+        self.level = level
+    }
+    var defaultValueDescription: String { level.rawValue }
 }
 
 /// Keeps the service group (and so the process) alive until a graceful shutdown is requested.

@@ -163,9 +163,9 @@ struct WorkerFixture {
         let server = try fixture.burg(["serve", "--http", "127.0.0.1:0", "--workers", "1", "--worker-lease", "0.5", "--worker-backoff", "0.05",
             "--worker-crash-limit", "5"])
         defer { server.signal(SIGKILL) }
-        // The supervisor logs to standard error.
-        #expect(fixture.waitUntil(timeout: 120) { server.standardError.contains("crash loop") }, "\(server.standardError.suffix(2000))")
-        let restarts = server.standardError.components(separatedBy: "\n").filter { $0.contains("restarting in") }
+        // The supervisor logs JSON lines to standard output.
+        #expect(fixture.waitUntil(timeout: 120) { server.lines.contains { $0.contains("crash loop") } }, "\(server.lines.suffix(20))")
+        let restarts = server.lines.filter { $0.contains("restarting in") }
         let delays = restarts.compactMap { line in line.range(of: "restarting in ").map { String(line[$0.upperBound...].prefix(8)) } }
         #expect(delays.count == 4, "\(delays)")
         #expect(delays.first?.hasPrefix("50.0 ms") == true && delays.last?.hasPrefix("400.0 ms") == true, "\(delays)")

@@ -154,3 +154,41 @@ import Testing
         #expect(try await server.call("GET", "/api/collections/tasks/records?expand=a.b.c.d.e.f.g").status == 400)
     }
 }
+
+/// The request log: one JSON line per request on stdout and in `<data dir>/logs/burg.log`.
+@Suite struct RequestLogTests {
+    @Test func everyRequestIsLoggedAsAJSONLineWithItsIDStatusDurationAndCaller() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let listed = try await server.raw("GET", "/api/collections?secret=hunter2", token: admin)
+        #expect(listed.status == 200 && listed.headers["x-request-id"]?.isEmpty == false)
+        let missing = try await server.raw("GET", "/api/collections/nope/records")
+        let requestID = try #require(missing.headers["x-request-id"])
+        // An offered request id is kept (a proxy's), a hostile one replaced.
+        let offered = try await LiveServer.send("GET", URL(string: "http://127.0.0.1:\(server.port)/api/health?x=1")!, body: nil, token: nil,
+                                                headers: ["X-Request-Id": "proxy-42"])
+        #expect(offered.2["x-request-id"] == "proxy-42")
+
+        func entries(_ lines: [String]) -> [[String: Any]] {
+            lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.filter { $0["message"] as? String == "request" }
+        }
+        var file: [[String: Any]] = []
+        for _ in 0..<50 {
+            let text = (try? String(contentsOfFile: server.dataDir + "/logs/burg.log", encoding: .utf8)) ?? ""
+            file = entries(text.split(separator: "\n").map(String.init))
+            if file.count >= 5 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let admins = file.filter { $0["path"] as? String == "/api/collections" }
+        #expect(admins.first?["status"] as? String == "200" || admins.first?["status"] as? Int == 200, "\(admins)")
+        #expect((admins.first?["actor"] as? String)?.hasPrefix("_superusers/") == true, "\(admins)")
+        #expect(admins.first?["durationMs"] != nil && admins.first?["method"] as? String == "GET" && admins.first?["level"] as? String == "info")
+        let notFound = file.first { $0["requestId"] as? String == requestID }
+        #expect(notFound?["status"] as? String == "404" && notFound?["actor"] as? String == "guest", "\(String(describing: notFound))")
+        #expect(file.contains { $0["requestId"] as? String == "proxy-42" })
+        // The query string (filter values, here a "secret") is never logged; stdout has the same lines.
+        let text = try String(contentsOfFile: server.dataDir + "/logs/burg.log", encoding: .utf8)
+        #expect(!text.contains("hunter2"))
+        #expect(entries(server.process.lines).contains { $0["requestId"] as? String == requestID })
+    }
+}

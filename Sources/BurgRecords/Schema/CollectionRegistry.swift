@@ -1,6 +1,7 @@
 import BurgStore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The collections of a database: their definitions (in `_collections`) and their tables, changed
 /// together in one transaction so that the schema and the tables never disagree, also across a crash.
@@ -53,8 +54,19 @@ public struct CollectionRegistry: Sendable {
         return try decode(definition)
     }
 
+    /// Decoded definitions by their exact text: every request reads the definitions it needs (so a
+    /// change by any process is seen at once), but decodes each distinct text only once. Correct by
+    /// construction — the key is the whole definition — and bounded (cleared past 512 entries).
+    private static let decoded = Mutex<[String: Collection]>([:])
+
     private static func decode(_ text: String) throws -> Collection {
-        try JSONDecoder().decode(Collection.self, from: Data(text.utf8))
+        if let hit = decoded.withLock({ $0[text] }) { return hit }
+        let collection = try JSONDecoder().decode(Collection.self, from: Data(text.utf8))
+        decoded.withLock { cache in
+            if cache.count >= 512 { cache.removeAll() }
+            cache[text] = collection
+        }
+        return collection
     }
 
     private static func encode(_ collection: Collection) throws -> String {

@@ -10,8 +10,8 @@ struct AuditRoutes: Sendable {
     let audit: AuditLog
 
     func add(to router: Router<BurgRequestContext>) {
-        router.get("api/audit") { request, _ -> Response in
-            _ = try await auth.requireSuperuser(request)
+        router.get("api/audit") { request, context -> Response in
+            _ = try await auth.requireSuperuser(request, context)
             let query = request.formQuery
             guard let page = Int(query["page"] ?? "1"), let perPage = Int(query["perPage"] ?? "30") else {
                 throw APIError(.badRequest, "page and perPage must be integers.")

@@ -46,7 +46,7 @@ struct AuthRoutes: Sendable {
     func refresh(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         try limit(context)
         let name = try context.parameters.require("collection")
-        guard let identity = try await auth.identity(request) else {
+        guard let identity = try await auth.identity(request, context) else {
             throw APIError(.unauthorized, "The request requires valid record authorization token.")
         }
         guard identity.collectionName.lowercased() == name.lowercased() || identity.collectionId == name else {

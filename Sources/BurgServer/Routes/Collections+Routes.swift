@@ -21,8 +21,8 @@ struct CollectionsRoutes: Sendable {
 
     func add(to router: Router<BurgRequestContext>) {
         let group = router.group("api/collections")
-        group.get { request, _ -> Response in
-            _ = try await auth.requireSuperuser(request)
+        group.get { request, context -> Response in
+            _ = try await auth.requireSuperuser(request, context)
             let registry = self.registry
             let all = try await RecordsRoutes.blocking { try registry.list() }
             let items: [JSONValue] = try all.map(Self.json)
@@ -33,13 +33,13 @@ struct CollectionsRoutes: Sendable {
             return Response.json(.object(page))
         }
         group.get(":collection") { request, context -> Response in
-            _ = try await auth.requireSuperuser(request)
+            _ = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
             return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.get(name) }))
         }
         group.post { request, context -> Response in
-            let identity = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request, context)
             let body = try await request.jsonObject(context: context)
             let collection = try Self.decode(.object(body))
             let registry = self.registry
@@ -48,7 +48,7 @@ struct CollectionsRoutes: Sendable {
             return Response.json(try Self.json(created))
         }
         group.patch(":collection") { request, context -> Response in
-            let identity = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let body = try await request.jsonObject(context: context)
             let registry = self.registry
@@ -62,7 +62,7 @@ struct CollectionsRoutes: Sendable {
             return Response.json(try Self.json(updated))
         }
         group.delete(":collection") { request, context -> Response in
-            let identity = try await auth.requireSuperuser(request)
+            let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
             try await RecordsRoutes.blocking { try registry.delete(name) }

@@ -20,12 +20,12 @@ struct FilesRoutes: Sendable {
     let authenticator: Authenticator
 
     func add(to router: Router<BurgRequestContext>) {
-        router.post("api/files/token") { request, _ in try await token(request) }
+        router.post("api/files/token") { request, context in try await token(request, context) }
         router.get("api/files/:collection/:id/:name") { request, context in try await file(request, context) }
     }
 
-    func token(_ request: Request) async throws -> Response {
-        guard let identity = try await auth.identity(request) else {
+    func token(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        guard let identity = try await auth.identity(request, context) else {
             throw APIError(.unauthorized, "The request requires valid record authorization token.")
         }
         return .json(.object(["token": .string(try await authenticator.fileToken(for: identity))]))

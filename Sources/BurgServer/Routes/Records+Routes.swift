@@ -53,7 +53,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func list(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request)
+        let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let parameters = request.formQuery
         var query = ListQuery()
@@ -84,7 +84,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request)
+        let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
         let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
@@ -100,7 +100,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request)
+        let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let rule = try rule(collection, \.create, identity)
         let input = try await body(request, context, collection)
@@ -131,7 +131,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func update(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request)
+        let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
         let updateRule = try rule(collection, \.update, identity)  // a superusers-only refusal comes before any upload is read
@@ -156,7 +156,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func delete(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request)
+        let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
         let access = try rule(collection, \.delete, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }

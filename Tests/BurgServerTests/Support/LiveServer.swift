@@ -70,8 +70,10 @@ final class LiveServer: Sendable {
         try await Self.send(method, URL(string: "http://127.0.0.1:\(port)\(path)")!, body: body, token: token, contentType: contentType)
     }
 
-    static func send(_ method: String, _ url: URL, body: Data?, token: String?, contentType: String? = nil) async throws -> (Int, Data, [String: String]) {
+    static func send(_ method: String, _ url: URL, body: Data?, token: String?, contentType: String? = nil,
+                     headers extra: [String: String] = [:]) async throws -> (Int, Data, [String: String]) {
         var request = URLRequest(url: url)
+        for (name, value) in extra { request.setValue(value, forHTTPHeaderField: name) }
         request.httpMethod = method
         request.httpBody = body
         if body != nil { request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type") }
