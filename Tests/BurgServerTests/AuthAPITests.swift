@@ -16,21 +16,13 @@ import Testing
         ]),
     ])
 
-    func signUp(_ server: LiveServer, _ email: String) async throws -> (id: String, token: String) {
-        let reply = try await server.call("POST", "/api/collections/users/records",
-            .object(["email": .string(email), "password": "long enough pass", "passwordConfirm": "long enough pass"]))
-        guard reply.status == 200, case .string(let id)? = reply["id"] else { throw TestFailure("sign-up failed: \(reply.json)") }
-        #expect(reply["password"] == nil && reply["tokenKey"] == nil)
-        return (id, try await server.signIn("users", email, "long enough pass"))
-    }
-
     @Test func oneUserCannotSeeOrChangeAnothersRecordsAndGuestsCannotList() async throws {
         let server = try await LiveServer()
         let admin = try await server.superuserToken()
         let created = try await server.call("POST", "/api/collections", Self.notes, token: admin)
         #expect(created.status == 200, "\(created.json)")
-        let ann = try await signUp(server, "ann@example.org")
-        let bob = try await signUp(server, "bob@example.org")
+        let ann = try await server.signUp("ann@example.org")
+        let bob = try await server.signUp("bob@example.org")
 
         let note = try await server.call("POST", "/api/collections/notes/records", .object(["owner": .string(ann.id), "text": "Ann's"]), token: ann.token)
         #expect(note.status == 200, "\(note.json)")
@@ -74,7 +66,7 @@ import Testing
 
     @Test func repeatedFailuresLockTheIdentityOutWith429AndRetryAfter() async throws {
         let server = try await LiveServer()
-        _ = try await signUp(server, "carl@example.org")
+        _ = try await server.signUp("carl@example.org")
         var statuses: [Int] = []
         for _ in 0..<6 {
             let reply = try await server.call("POST", "/api/collections/users/auth-with-password",
@@ -95,7 +87,7 @@ import Testing
 
     @Test func theLockoutThresholdAndDurationAreConfigurable() async throws {
         let server = try await LiveServer("--lockout-after", "2", "--lockout-minutes", "30", "--bcrypt-cost", "4")
-        _ = try await signUp(server, "dora@example.org")
+        _ = try await server.signUp("dora@example.org")
         var statuses: [Int] = []
         var retryAfter = 0
         for _ in 0..<3 {

@@ -21,13 +21,6 @@ import Testing
     ])
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 
-    func signUp(_ server: LiveServer, _ email: String) async throws -> (id: String, token: String) {
-        let reply = try await server.call("POST", "/api/collections/users/records",
-            .object(["email": .string(email), "password": "long enough pass", "passwordConfirm": "long enough pass"]))
-        guard case .string(let id)? = reply["id"] else { throw TestFailure("sign-up failed: \(reply.json)") }
-        return (id, try await server.signIn("users", email, "long enough pass"))
-    }
-
     func names(_ value: JSONValue?) -> [String] {
         switch value {
         case .string(let name)?: name.isEmpty ? [] : [name]
@@ -53,8 +46,8 @@ import Testing
         let server = try await LiveServer()
         let admin = try await server.superuserToken()
         #expect(try await server.call("POST", "/api/collections", Self.documents, token: admin).status == 200)
-        let ann = try await signUp(server, "ann@example.org")
-        let bob = try await signUp(server, "bob@example.org")
+        let ann = try await server.signUp("ann@example.org")
+        let bob = try await server.signUp("bob@example.org")
 
         // Create: text values read by type, two attachments and a protected scan.
         var form = MultipartBody()
@@ -134,7 +127,7 @@ import Testing
         let server = try await LiveServer()
         let admin = try await server.superuserToken()
         #expect(try await server.call("POST", "/api/collections", Self.documents, token: admin).status == 200)
-        let ann = try await signUp(server, "ann@example.org")
+        let ann = try await server.signUp("ann@example.org")
         func count() async throws -> JSONValue? { try await server.call("GET", "/api/collections/documents/records", token: admin)["totalItems"] }
         func post(_ body: Data, _ contentType: String) async throws -> (status: Int, json: JSONValue) {
             let reply = try await server.raw("POST", "/api/collections/documents/records", body: body, contentType: contentType, token: ann.token)

@@ -93,6 +93,15 @@ final class LiveServer: Sendable {
         return token
     }
 
+    /// Signs a new user up through the users collection (its secrets never in the reply), then in.
+    func signUp(_ email: String) async throws -> (id: String, token: String) {
+        let reply = try await call("POST", "/api/collections/users/records",
+            .object(["email": .string(email), "password": "long enough pass", "passwordConfirm": "long enough pass"]))
+        guard reply.status == 200, case .string(let id)? = reply["id"] else { throw TestFailure("sign-up failed: \(reply.json)") }
+        guard reply["password"] == nil && reply["tokenKey"] == nil else { throw TestFailure("sign-up showed secrets: \(reply.json)") }
+        return (id, try await signIn("users", email, "long enough pass"))
+    }
+
     func superuserToken() async throws -> String { try await signIn("_superusers", Self.superuser.0, Self.superuser.1) }
 }
 
