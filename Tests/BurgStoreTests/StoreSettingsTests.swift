@@ -6,16 +6,13 @@ import Testing
 /// `burg serve` fills the store's configuration from flags, then `BURG_STORE_*` variables, then the config
 /// file, then defaults; the effective values are logged at start.
 @Suite struct StoreSettingsTests {
-    func settingsLine(_ serve: ChildProcess) throws -> String {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let line = serve.standardError.split(separator: "\n").first(where: { $0.contains("store settings") }) {
-                return String(line)
-            }
-            if !serve.isRunning { break }
-            usleep(20_000)
+    /// The metadata of the JSON log line (on standard output) whose message is "store settings".
+    func settings(_ serve: ChildProcess) throws -> [String: String] {
+        func object(_ line: String) -> [String: Any]? {
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
-        throw ChildProcess.Failure(description: "no settings line: \(serve.standardError)")
+        let line = try serve.waitForLine { object($0)?["message"] as? String == "store settings" }
+        return (object(line) ?? [:]).compactMapValues { $0 as? String }
     }
 
     @Test func flagsOverrideTheEnvironmentWhichOverridesTheConfigFile() throws {
@@ -27,11 +24,11 @@ import Testing
         let serve = try ChildProcess(
             BuiltProducts.burg, ["serve", "--http", "127.0.0.1:0", "--data-dir", dataDir.string, "--retry-deadline", "11"],
             environment: ["BURG_STORE_MAX_READERS": "3"])
-        let line = try settingsLine(serve)
-        #expect(line.contains("synchronous=full"))  // file
-        #expect(line.contains("busyTimeout=7.0"))  // file
-        #expect(line.contains("maxReaders=3"))  // environment over file
-        #expect(line.contains("retryDeadline=11.0"))  // flag over file
+        let values = try settings(serve)
+        #expect(values["synchronous"] == "full")  // file
+        #expect(values["busyTimeout"] == "7.0")  // file
+        #expect(values["maxReaders"] == "3")  // environment over file
+        #expect(values["retryDeadline"] == "11.0")  // flag over file
         serve.signal(SIGKILL)  // only the settings matter here; shutdown is tested elsewhere
         try serve.wait()
     }
