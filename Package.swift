@@ -125,6 +125,8 @@ let package = Package(
             name: "BurgServer",
             dependencies: [
                 "BurgAuth",
+                "BurgBackup",
+                "BurgJobs",
                 "BurgRecords",
                 "BurgStore",
                 "BurgCore",

@@ -1,5 +1,6 @@
 import BurgAuth
 import BurgCore
+import BurgJobs
 import BurgRecords
 import BurgStore
 import Hummingbird
@@ -20,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// route on average, and in a burst; 0: no limit beyond the sign-in routes' own.
     public var rateLimit = 0.0
     public var rateBurst = 100
+    /// How long `/api/health` reuses its full check (probes in between only prove the database answers).
+    public var healthInterval: Duration = .seconds(10)
+    /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
+    public var workerStatus: (@Sendable () -> WorkerSupervisor.Status)?
     public init() {}
 }
 
@@ -46,7 +51,7 @@ public func buildApplication(
     AuthRoutes(auth: auth, authenticator: authenticator,
                limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
                records: records).add(to: router)
-    HealthRoutes(store: store).add(to: router)
+    HealthRoutes(store: store, interval: configuration.healthInterval, workers: configuration.workerStatus).add(to: router)
     FilesRoutes(store: store, auth: auth, authenticator: authenticator).add(to: router)
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)

@@ -38,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it.", valueName: "FILE"))
     var config: String?
+    @Option(help: "Seconds /api/health reuses its full check (quick_check, queue, backups); probes in between only prove the database answers.")
+    var healthInterval = 10.0
     @Option(help: "Least severe log level written (trace, debug, info, notice, warning, error, critical).")
     var logLevel: LogLevelOption = .info
     @Option(help: "Worker processes to run and supervise (restarted on crash with backoff; 0: none).") var workers = 0
@@ -99,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--rate-limit must be 0 or more, --rate-burst and --max-upload at least 1")
             }
             server.rateLimit = rateLimit
+            guard healthInterval >= 0 else { throw ValidationError("--health-interval must be 0 or more") }
+            server.healthInterval = .milliseconds(Int64(healthInterval * 1000))
             server.rateBurst = rateBurst
             server.maxUploadSize = maxUpload << 20
             guard (4...31).contains(bcryptCost), lockoutAfter >= 1, lockoutMinutes >= 1 else {
@@ -114,12 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             if try await authenticator.superuserCount() == 0 {
                 logger.notice("no superuser yet: create one with `burg superuser upsert EMAIL PASSWORD --data-dir \(dataDir.path)`")
             }
-            var services: [any Service] = [
-                EarlySignals(),
-                buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
-                StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
-                JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
-            ]
+            var supervisor: WorkerSupervisor?
             if workers > 0 {
                 // This very binary, wherever it was started from.
                 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -129,8 +128,17 @@ struct ServeCommand: AsyncParsableCommand {
                 supervision.maxBackoff = .milliseconds(Int64(max(0.01, workerMaxBackoff) * 1000))
                 supervision.initialBackoff = .milliseconds(Int64(max(0.01, workerBackoff) * 1000))
                 supervision.crashLimit = max(1, workerCrashLimit)
-                services.append(WorkerSupervisor(supervision))
+                let started = WorkerSupervisor(supervision)
+                server.workerStatus = { started.status }
+                supervisor = started
             }
+            var services: [any Service] = [
+                EarlySignals(),
+                buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
+                StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
+                JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
+            ]
+            if let supervisor { services.append(supervisor) }
             let group = ServiceGroup(
                 configuration: .init(
                     services: services.map { .init(service: $0) },

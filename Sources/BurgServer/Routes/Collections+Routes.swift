@@ -1,4 +1,5 @@
 import BurgAuth
+import BurgJobs
 import BurgRecords
 import BurgStore
 import Foundation
@@ -84,28 +85,53 @@ struct CollectionsRoutes: Sendable {
     }
 }
 
-/// `GET /api/health`: the store's verdict and free disk space, in PocketBase's envelope. 200 unless
-/// unhealthy (503), so a load balancer can use it as is.
+/// `GET /api/health`: in PocketBase's envelope, the store's verdict, free disk space, the job queue and
+/// its workers, and the backups. `status` is the worst of the checks; HTTP 200 unless it is unhealthy
+/// (503), so a load balancer can use it as is. The full check is cached for `interval` (`HealthMonitor`),
+/// so anyone may poll it without loading the store.
 struct HealthRoutes: Sendable {
     let store: Store
+    let monitor: HealthMonitor
+
+    init(store: Store, interval: Duration, workers: (@Sendable () -> WorkerSupervisor.Status)?) {
+        self.store = store
+        self.monitor = HealthMonitor(store: store, interval: interval, workers: workers)
+    }
 
     func add(to router: Router<BurgRequestContext>) {
         router.get("api/health") { _, _ -> Response in
-            let store = self.store
-            let health = try await RecordsRoutes.blocking { try store.health(quickCheckBudget: .milliseconds(200)) }
+            let report = try await monitor.report()
             var free: Double = -1
             var stats = statvfs()
             if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
-            let status: HTTPResponse.Status = health.verdict == .unhealthy ? .serviceUnavailable : .ok
+            let verdict = report.verdict
+            let status: HTTPResponse.Status = verdict == .unhealthy ? .serviceUnavailable : .ok
+            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+            var checks: [String: JSONValue] = [
+                "store": .object(["status": .string(report.store.verdict.rawValue), "reasons": .array(report.store.reasons.map(JSONValue.string))]),
+                "disk": .object(["freeBytes": .number(free)]),
+            ]
+            if let jobs = report.jobs {
+                checks["jobs"] = .object([
+                    "status": .string(jobs.status.rawValue), "problem": text(jobs.problem),
+                    "oldestWaitingSeconds": .number(jobs.oldestWaitingSeconds), "failedLastHour": .number(Double(jobs.failedLastHour)),
+                    "workersAlive": jobs.workersAlive.map { .number(Double($0)) } ?? .null,
+                    "workersWanted": jobs.workersWanted.map { .number(Double($0)) } ?? .null,
+                ])
+            }
+            if let backups = report.backups {
+                checks["backups"] = .object([
+                    "status": .string(backups.status.rawValue), "problem": text(backups.problem),
+                    "lastBackup": text(backups.lastBackup), "lastVerified": text(backups.lastVerified),
+                ])
+            }
             return .json(.object([
                 "code": .number(Double(status.code)),
-                "message": .string(health.verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
+                "message": .string(verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
                 "data": .object([
-                    "status": .string(health.verdict.rawValue),
-                    "checks": .object([
-                        "store": .object(["status": .string(health.verdict.rawValue), "reasons": .array(health.reasons.map(JSONValue.string))]),
-                        "disk": .object(["freeBytes": .number(free)]),
-                    ]),
+                    "status": .string(verdict.rawValue),
+                    "checks": .object(checks),
+                    "checkedAt": .string(FilterSQL.formatDate(report.checkedAt)),
                 ]),
             ]), status: status)
         }

@@ -1,0 +1,50 @@
+import BurgRecords
+import BurgTestSupport
+import Foundation
+import Testing
+
+/// `GET /api/health` is public, so probes must not be able to load the store: the full check runs at
+/// most once per interval and concurrent probes share it. It reports the store, the disk, the job queue
+/// with its workers, and the backups; its status is the worst of them.
+@Suite struct HealthAPITests {
+    @Test func probesShareOneCachedFullCheckAndReportItsVerdict() async throws {
+        let server = try await LiveServer()
+        let first = try await server.call("GET", "/api/health")
+        #expect(first.status == 200)
+        let data = try #require(first["data"]?.object)
+        let checks = try #require(data["checks"]?.object)
+        #expect(checks["store"]?.object?["status"] == .string("healthy"))
+        #expect(checks["jobs"]?.object?["status"] == .string("healthy"))
+        // A fresh install has no backup yet: still served (200), but not healthy.
+        #expect(checks["backups"]?.object?["status"] == .string("degraded"))
+        #expect(checks["backups"]?.object?["problem"]?.jsonText.contains("no verified backup") == true)
+        #expect(data["status"] == .string("degraded"))
+        let checkedAt = try #require(data["checkedAt"])
+
+        // A burst of probes: all answered, all from the same full check.
+        let stamps = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+            for _ in 0..<40 {
+                group.addTask { try await server.call("GET", "/api/health")["data"]?.object?["checkedAt"] }
+            }
+            return try await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+        }
+        #expect(stamps.count == 40 && stamps.allSatisfy { $0 == checkedAt }, "\(Set(stamps.compactMap { $0?.jsonText }))")
+    }
+
+    @Test func aVerifiedBackupAndRunningWorkersMakeItHealthy() async throws {
+        let server = try await LiveServer("--health-interval", "0.2", "--workers", "1")
+        let backup = try ChildProcess.burg("backup", "create", "--data-dir", server.dataDir)
+        #expect(try backup.wait() == 0, "\(backup.standardError)")
+        var data: [String: JSONValue] = [:]
+        let deadline = ContinuousClock.now + .seconds(20)
+        repeat {
+            try await Task.sleep(for: .milliseconds(250))
+            data = try await server.call("GET", "/api/health")["data"]?.object ?? [:]
+        } while data["status"] != .string("healthy") && ContinuousClock.now < deadline
+        let checks = data["checks"]?.object ?? [:]
+        #expect(data["status"] == .string("healthy"), "\(data)")
+        #expect(checks["backups"]?.object?["lastVerified"]?.jsonText.contains("20") == true)
+        #expect(checks["jobs"]?.object?["workersWanted"] == .number(1))
+        #expect(checks["jobs"]?.object?["workersAlive"] == .number(1))
+    }
+}
