@@ -62,7 +62,8 @@ extension Request {
         for pair in (uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+                guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
+                return String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
             }
             let name = decode(parts[0])
             if result[name] == nil { result[name] = parts.count > 1 ? decode(parts[1]) : "" }

@@ -17,11 +17,21 @@ struct ListCursor: Equatable {
         var r: Int64
     }
 
+    /// Made for every page that has a next one, so written directly (no JSONEncoder): the payload's JSON
+    /// through `JSONValue`, then base64url without padding.
     var token: String {
-        let data = (try? JSONEncoder().encode(Payload(s: sort, k: keys, r: rowid))) ?? Data()
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let json = JSONValue.object(["s": .string(sort), "k": .array(keys), "r": .number(Double(rowid))]).jsonBytes
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((json.count + 2) / 3 * 4)
+        var index = 0
+        while index < json.count {
+            let chunk = json[index..<min(index + 3, json.count)]
+            let bits = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+            for position in 0...chunk.count { out.append(alphabet[Int(bits >> (18 - 6 * UInt32(position)) & 0x3F)]) }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     init(sort: String, keys: [JSONValue], rowid: Int64) {

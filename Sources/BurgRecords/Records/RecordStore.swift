@@ -402,7 +402,8 @@ public struct RecordStore: Sendable {
                 WHERE \(page) ORDER BY \(orderBy) LIMIT ? OFFSET ?
                 """, arguments: pageArguments + [query.perPage + 1, offset])
             let pageRows = rows.prefix(query.perPage)
-            let items = try pageRows.map { try Self.record(from: $0, collection) }
+            let layout = rows.first.map { RowLayout($0, collection) }
+            let items = try pageRows.map { try Self.record(from: $0, layout!) }
             var nextCursor: String?
             if rows.count > query.perPage, let last = pageRows.last {
                 nextCursor = ListCursor(
@@ -428,10 +429,34 @@ public struct RecordStore: Sendable {
     }
 
     static func record(from row: Row, _ collection: Collection, includeHidden: Bool = false) throws -> Record {
+        try record(from: row, RowLayout(row, collection, includeHidden: includeHidden))
+    }
+
+    /// Where a collection's columns sit in the rows of one query: looked up by name once, then read by
+    /// position for every row (GRDB's lookup by name is case-insensitive and costs a lowercasing).
+    struct RowLayout {
+        let collection: Collection
+        let id: Int?, created: Int?, updated: Int?
+        /// The fields to return (hidden ones only when asked) and their column, if the row has it.
+        let fields: [(field: Field, column: Int?)]
+
+        init(_ row: Row, _ collection: Collection, includeHidden: Bool = false) {
+            var positions: [String: Int] = [:]
+            for (index, name) in row.columnNames.enumerated() where positions[name] == nil { positions[name] = index }
+            self.collection = collection
+            id = positions["id"]
+            created = positions["created"]
+            updated = positions["updated"]
+            // Hidden fields (an auth record's password hash, token key) never leave the store as record JSON.
+            fields = collection.fields.filter { includeHidden || !$0.hidden }.map { ($0, positions[$0.name]) }
+        }
+    }
+
+    static func record(from row: Row, _ layout: RowLayout) throws -> Record {
         var values: [String: JSONValue] = [:]
-        // Hidden fields (an auth record's password hash, token key) never leave the store as record JSON.
-        for field in collection.fields where includeHidden || !field.hidden {
-            let stored: DatabaseValue = row[field.name]
+        values.reserveCapacity(layout.fields.count)
+        for (field, column) in layout.fields {
+            let stored: DatabaseValue = column.map { row[$0] } ?? .null
             if field.isMultiple || field.type == .json {
                 if let text = String.fromDatabaseValue(stored) { values[field.name] = (try? JSONValue.parse(text)) ?? .null } else { values[field.name] = .null }
                 continue
@@ -442,9 +467,15 @@ public struct RecordStore: Sendable {
             default: values[field.name] = .string(String.fromDatabaseValue(stored) ?? "")
             }
         }
+        func text(_ column: Int?) throws -> String {
+            guard let column, let text = String.fromDatabaseValue(row[column]) else {
+                throw RecordError(code: .invalidQuery, collection: layout.collection.name, message: "a row of \(layout.collection.name) lacks its system columns")
+            }
+            return text
+        }
         return Record(
-            id: row["id"], collectionId: collection.id, collectionName: collection.name,
-            created: row["created"], updated: row["updated"], values: values)
+            id: try text(layout.id), collectionId: layout.collection.id, collectionName: layout.collection.name,
+            created: try text(layout.created), updated: try text(layout.updated), values: values)
     }
 
     static func databaseValue(_ value: RecordValidator.ColumnValue) -> (any DatabaseValueConvertible)? {

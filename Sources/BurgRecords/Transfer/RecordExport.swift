@@ -28,8 +28,10 @@ public struct RecordExporter: Sendable {
             }
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) WHERE \(condition.sql) ORDER BY rowid", arguments: condition.arguments)
             var count = 0
+            var layout: RecordStore.RowLayout?
             while let row = try rows.next() {
-                let record = try RecordStore.record(from: row, collection)
+                if layout == nil { layout = RecordStore.RowLayout(row, collection) }
+                let record = try RecordStore.record(from: row, layout!)
                 switch format {
                 case .ndjson:
                     try output(record.json.jsonText + "\n")

@@ -63,7 +63,8 @@ public struct RecordBatchValidator: Sendable {
             }
             guard let last = rows.last else { return nil }
             lastRowid = last["burg:rowid"]
-            return try rows.map { try RecordStore.record(from: $0, collection, includeHidden: true) }
+            let layout = RecordStore.RowLayout(last, collection, includeHidden: true)
+            return try rows.map { try RecordStore.record(from: $0, layout) }
         }
     }
 

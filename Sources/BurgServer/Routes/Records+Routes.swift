@@ -54,7 +54,7 @@ struct RecordsRoutes: Sendable {
 
     func list(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
-        let collection = try await collection(context)
+        let name = try context.parameters.require("collection")
         let parameters = request.formQuery
         var query = ListQuery()
         if let page = parameters["page"] {
@@ -70,14 +70,20 @@ struct RecordsRoutes: Sendable {
         query.skipTotal = ["1", "true"].contains(parameters["skipTotal"] ?? "")
         query.cursor = parameters["cursor"]
         query.context = RequestAuth.filterContext(identity)
-        query.rule = try rule(collection, \.list, identity)
         let records = self.records
+        let store = self.store
         let finalQuery = query
-        let result = try await Self.blocking { try records.list(collection.name, finalQuery) }
+        // One hop off the event loop for the collection, its rule and the page.
+        let (collection, result) = try await Self.blocking {
+            let collection = try CollectionRegistry(store: store).get(name)
+            var query = finalQuery
+            query.rule = try rule(collection, \.list, identity)
+            return (collection, try records.list(collection.name, query))
+        }
         var page: [String: JSONValue] = [
             "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
             "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
-            "items": .array(try await shape(result.items, collection, identity, request)),
+            "items": .array(try await shape(result.items, collection, identity, parameters)),
         ]
         if let next = result.nextCursor { page["nextCursor"] = .string(next) }
         return .json(.object(page))
@@ -85,12 +91,16 @@ struct RecordsRoutes: Sendable {
 
     func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
-        let collection = try await collection(context)
+        let name = try context.parameters.require("collection")
         let id = try context.parameters.require("id")
-        let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
         let records = self.records
-        let record = try await Self.blocking { try records.get(collection.name, id: id, access: access) }
-        return .json(try await shape([record], collection, identity, request)[0])
+        let store = self.store
+        let (collection, record) = try await Self.blocking {
+            let collection = try CollectionRegistry(store: store).get(name)
+            let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+            return (collection, try records.get(collection.name, id: id, access: access))
+        }
+        return .json(try await shape([record], collection, identity, request.formQuery)[0])
     }
 
     /// The body of a create or update (JSON, or multipart with files); `RecordBody.cleanUp()` after use.
@@ -169,8 +179,7 @@ struct RecordsRoutes: Sendable {
     /// caller may view under `"expand"` (PocketBase's shape; dotted paths expand the expanded records in
     /// turn, up to 6 levels), and `fields=id,title` keeps only the named top-level keys (`*` for all;
     /// `expand` is kept when named).
-    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ identity: AuthIdentity?, _ request: Request) async throws -> [JSONValue] {
-        let query = request.formQuery
+    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ identity: AuthIdentity?, _ query: [String: String]) async throws -> [JSONValue] {
         let paths = (query["expand"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init) }
             .filter { !$0.isEmpty }
