@@ -105,14 +105,15 @@ public struct JobScheduler: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (another service of the group failed) ends the loop as surely as a graceful shutdown.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let fired = try tick()
                 if !fired.isEmpty { logger.info("scheduled job(s) enqueued", metadata: ["ids": "\(fired)"]) }
             } catch {
                 logger.error("scheduler tick failed: \(error)")
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }
 }

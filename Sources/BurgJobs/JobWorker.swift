@@ -63,8 +63,8 @@ public final class JobWorker: Service, Sendable {
                 for item in finished { running[item.job.id] = nil }
             }
             let now = ContinuousClock.now
-            // 2. Draining on shutdown.
-            if Task.isShuttingDownGracefully {
+            // 2. Draining on shutdown (or cancellation, when another service of the group failed).
+            if Task.isShuttingDownGracefully || Task.isCancelled {
                 if drainStarted == nil { drainStarted = now }
                 if running.isEmpty { break }
                 if now - drainStarted! > configuration.drainTimeout {

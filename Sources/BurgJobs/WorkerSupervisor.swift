@@ -62,7 +62,7 @@ public final class WorkerSupervisor: Service, Sendable {
     private func keep(_ slot: Int) async {
         var crashes: [ContinuousClock.Instant] = []
         var backoff = configuration.initialBackoff
-        while !Task.isShuttingDownGracefully, !status.gaveUp {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled, !status.gaveUp {
             let process = Process()
             process.executableURL = configuration.executable
             process.arguments = configuration.arguments
@@ -78,7 +78,7 @@ public final class WorkerSupervisor: Service, Sendable {
             logger.info("worker started", metadata: ["slot": "\(slot)", "pid": "\(process.processIdentifier)"])
             let exit = await Self.wait(process, drainTimeout: configuration.drainTimeout)
             state.withLock { $0.alive -= 1 }
-            if Task.isShuttingDownGracefully { return }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let description = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.status)"
             let now = ContinuousClock.now
             if now - started > .seconds(60) { backoff = configuration.initialBackoff }
@@ -95,24 +95,27 @@ public final class WorkerSupervisor: Service, Sendable {
                 return
             }
             logger.warning("worker \(description); restarting in \(formatDuration(backoff))", metadata: ["slot": "\(slot)"])
-            try? await Task.sleep(for: backoff)
+            let wait = backoff
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             backoff = min(configuration.maxBackoff, backoff * 2)
         }
     }
 
-    /// Waits for `process` to end; on graceful shutdown sends SIGTERM, then SIGKILL after `drainTimeout`.
+    /// Waits for `process` to end; on graceful shutdown (or cancellation, when another service of the
+    /// group failed) sends SIGTERM, then SIGKILL after `drainTimeout`.
     static func wait(_ process: Process, drainTimeout: Duration) async -> (status: Int32, signal: Int32?) {
         let pid = process.processIdentifier
         var terminated = false
         var deadline: ContinuousClock.Instant?
         while process.isRunning {
-            if Task.isShuttingDownGracefully, !terminated {
+            if Task.isShuttingDownGracefully || Task.isCancelled, !terminated {
                 terminated = true
                 kill(pid, SIGTERM)
                 deadline = ContinuousClock.now + drainTimeout
             }
             if let deadline, ContinuousClock.now > deadline { kill(pid, SIGKILL) }
-            try? await Task.sleep(for: .milliseconds(50))
+            // A detached sleep: a cancelled task's own sleep returns at once, and this loop would spin.
+            await Task.detached { try? await Task.sleep(for: .milliseconds(50)) }.value
         }
         process.waitUntilExit()
         return process.terminationReason == .uncaughtSignal ? (128 + process.terminationStatus, process.terminationStatus) : (process.terminationStatus, nil)

@@ -94,6 +94,8 @@ struct ServeCommand: AsyncParsableCommand {
             var server = ServerConfiguration()
             server.host = String(http[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             server.port = port
+            // A busy or foreign address is refused in words now, before any service starts.
+            try ListenError.check(host: server.host, port: server.port)
             server.authBurst = max(1, authBurst)
             guard authRefill > 0 else { throw ValidationError("--auth-refill must be above 0") }
             server.authRefillPerSecond = authRefill

@@ -115,6 +115,24 @@ struct JobsFixture {
         #expect(fired == 1 && jobs == 1)
     }
 
+    /// A cancelled scheduler (another service of `serve` failed, e.g. its port was taken) must end, not
+    /// spin on a sleep that returns at once.
+    @Test func cancellingTheSchedulerEndsItsLoop() async throws {
+        let fixture = try JobsFixture(useManualClock: false)
+        let scheduler = JobScheduler(queue: fixture.queue)
+        let run = Task { try await scheduler.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        run.cancel()
+        let ended = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = try? await run.value; return true }
+            group.addTask { try? await Task.sleep(for: .seconds(5)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(ended)
+    }
+
     @Test(arguments: ["* * *", "61 * * * *", "* 24 * * *", "*/0 * * * *", "a b c d e", "5-1 * * * *", "* * 0 * *"])
     func cronSyntaxErrorsAreRefusedBeforeAnythingIsStored(cron: String) throws {
         let fixture = try JobsFixture()

@@ -70,6 +70,17 @@ import Testing
         #expect(!guest.lines.contains { $0.contains(secretID) })
     }
 
+    /// A port already taken (here by another `burg serve`) is refused in words with exit 75, at once,
+    /// and the running server is untouched.
+    @Test func aBusyPortIsRefusedInWordsAndTheSecondServerExits() async throws {
+        let server = try await LiveServer()
+        let other = try TemporaryDirectory()
+        let second = try ChildProcess.burg("serve", "--http", "127.0.0.1:\(server.port)", "--data-dir", other.path("data").string)
+        #expect(try second.wait(timeout: .seconds(20)) == ExitStatus.tempFail)
+        #expect(second.standardError.contains("cannot listen on 127.0.0.1:\(server.port)"), "\(second.standardError)")
+        #expect(try await server.call("GET", "/api/health").status == 200)
+    }
+
     @Test func sigtermClosesStreamsFinishesAndExitsZero() async throws {
         let server = try await LiveServer()
         let (curl, _) = try stream(server)
