@@ -13,7 +13,8 @@ extension Store {
     /// Runs a WAL checkpoint and reports how far it got. A checkpoint that a reader or writer kept from
     /// completing is not an error: the result says `busy`, or fewer frames checkpointed than present.
     ///
-    /// PASSIVE never waits. RESTART and TRUNCATE wait (up to the busy timeout, holding this process's
+    /// PASSIVE never waits and runs on a connection of its own, beside this process's writer (writers
+    /// go on meanwhile). RESTART and TRUNCATE wait (up to the busy timeout, holding this process's
     /// writer) for readers to move past the WAL's end; TRUNCATE then empties the WAL file.
     @discardableResult
     public func checkpoint(_ mode: CheckpointResult.Mode = .passive) throws(StoreError) -> CheckpointResult {
@@ -25,7 +26,7 @@ extension Store {
             case .truncate: .truncate
             }
         do {
-            let (frames, checkpointed, busy) = try pool.writeWithoutTransaction { db in
+            let run = { (db: Database) throws -> (Int, Int, Bool) in
                 do {
                     let result = try db.checkpoint(grdbMode)
                     return (result.walFrameCount, result.checkpointedFrameCount, false)
@@ -33,6 +34,18 @@ extension Store {
                     return (-1, -1, true)
                 }
             }
+            let (frames, checkpointed, busy) = mode == .passive
+                ? try checkpointer.withLock { connection in
+                    if connection == nil {
+                        var grdb = Configuration()
+                        grdb.label = "burg.store.checkpoint"
+                        grdb.busyMode = .timeout(configuration.busyTimeout.seconds)
+                        grdb.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+                        connection = try DatabaseQueue(path: path.string, configuration: grdb)
+                    }
+                    return try connection!.writeWithoutTransaction(run)
+                }
+                : try pool.writeWithoutTransaction(run)
             let result = CheckpointResult(
                 mode: mode, walFrames: frames, checkpointedFrames: checkpointed, busy: busy,
                 walBytesAfter: fileSize(configuration.walPath) ?? 0,

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Keeps a store's WAL short and its query plans good, for as long as the service group runs:
-/// - every ``Configuration/checkpointInterval``: a PASSIVE checkpoint (never waits, never blocks writers);
+/// - every ``Configuration/checkpointInterval``: a PASSIVE checkpoint on a connection of its own (never
+///   waits, never blocks writers; with ``StoreConfiguration/autoCheckpointPages`` 0 the only checkpoints);
 /// - when the WAL file has passed ``StoreConfiguration/walSizeLimit`` and nothing holds it back: a
 ///   TRUNCATE checkpoint that empties it; when a reader holds it back, a warning naming that process;
 /// - every ``Configuration/optimizeInterval``, and once at shutdown: `PRAGMA optimize`.
@@ -11,7 +12,7 @@ import ServiceLifecycle
 /// Failures are logged and retried at the next tick; they never stop the service group.
 public struct StoreMaintenance: Service {
     public struct Configuration: Sendable {
-        public var checkpointInterval: Duration = .seconds(30)
+        public var checkpointInterval: Duration = .seconds(1)
         public var optimizeInterval: Duration = .seconds(3600)
         public init() {}
     }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import SystemPackage
+import Synchronization
 
 /// Burg's SQLite database: `<data dir>/data.db`, shared safely by any number of threads and processes
 /// (server, job workers, CLI commands).
@@ -27,6 +28,9 @@ public final class Store: Sendable {
     /// The file system holding the data directory (for health reports).
     public let fileSystem: FileSystemInfo?
     let pool: DatabasePool
+    /// The connection PASSIVE checkpoints run on, opened at the first one: apart from the writer, so a
+    /// checkpoint (copying pages, syncing the file) never holds up this process's writes.
+    let checkpointer = Mutex<DatabaseQueue?>(nil)
     let recorder = StatisticsRecorder()
     let busyHandler: BusyHandler
     let logger: Logger
@@ -88,8 +92,10 @@ public final class Store: Sendable {
         let cacheKiB = configuration.cacheSizeKiB
         let mmapSize = configuration.mmapSize
         let journalLimit = configuration.walSizeLimit
+        let autoCheckpoint = max(0, configuration.autoCheckpointPages)
         grdb.prepareDatabase { db in
             try db.execute(sql: """
+                PRAGMA wal_autocheckpoint = \(autoCheckpoint);
                 PRAGMA cache_size = -\(cacheKiB);
                 PRAGMA temp_store = MEMORY;
                 PRAGMA mmap_size = \(mmapSize);

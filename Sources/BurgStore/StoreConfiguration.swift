@@ -24,6 +24,11 @@ public struct StoreConfiguration: Sendable {
     public var retry: RetryPolicy = .default
     /// Page cache per connection, in KiB (`PRAGMA cache_size = -N`).
     public var cacheSizeKiB: Int = 8 * 1024
+    /// WAL pages after which a commit runs a checkpoint itself (`PRAGMA wal_autocheckpoint`), holding
+    /// the write lock while it copies pages and syncs the file. 0: commits never checkpoint, and the
+    /// process must run ``StoreMaintenance``, whose PASSIVE checkpoints run beside the writers on a
+    /// connection of their own (`burg serve` does this: a checkpoint's fsync then delays no request).
+    public var autoCheckpointPages: Int = 1000
     /// Bytes of the database file mapped into memory (`PRAGMA mmap_size`); 0 disables mmap.
     public var mmapSize: Int = 128 << 20
     /// Size the WAL file is truncated to after a checkpoint (`PRAGMA journal_size_limit`), and the size

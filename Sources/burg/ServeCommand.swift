@@ -73,7 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
                 ])
             // STORE: open the Store here and add its maintenance service to `services`.
             let settings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
-            let storeConfiguration = storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
+            var storeConfiguration = storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
+            // Commits never checkpoint: StoreMaintenance does, beside the writer, every --checkpoint-interval.
+            storeConfiguration.autoCheckpointPages = 0
             logger.info(
                 "store settings",
                 metadata: [

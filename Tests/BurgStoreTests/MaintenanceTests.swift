@@ -39,6 +39,28 @@ import Testing
         #expect(try store.read { try CounterSchema.value($0) } == 200)
     }
 
+    /// `serve`'s setting: commits never checkpoint (the WAL keeps every frame until a checkpoint), and a
+    /// PASSIVE checkpoint copies them while a write transaction of the same process is open.
+    @Test func withoutAutocheckpointsPassiveCheckpointsRunBesideAnOpenWrite() async throws {
+        let dir = try TemporaryDirectory()
+        var configuration = dir.storeConfiguration
+        configuration.autoCheckpointPages = 0
+        let store = try openCounterStore(configuration)
+        for _ in 0..<300 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 8000) } }
+        let walPages = try store.info().walBytes / 4096
+        #expect(walPages > 1000, "commits checkpointed although autocheckpoint is off (WAL: \(walPages) pages)")
+
+        // Hold the writer for a second in another task; the checkpoint must not wait for it.
+        let holding = Task.detached { try store.write { db in _ = try CounterSchema.increment(db, pid: 2, payloadBytes: 10); usleep(1_000_000) } }
+        try await Task.sleep(for: .milliseconds(100))
+        let start = ContinuousClock.now
+        let result = try store.checkpoint(.passive)
+        #expect(ContinuousClock.now - start < .milliseconds(700))
+        #expect(result.walFrames > 1000 && result.checkpointedFrames == result.walFrames, "\(result)")
+        _ = try await holding.value
+        #expect(try await store.read { try CounterSchema.value($0) } == 301)
+    }
+
     @Test func theMaintenanceServiceCheckpointsUntilGracefulShutdown() async throws {
         let dir = try TemporaryDirectory()
         var configuration = dir.storeConfiguration
