@@ -5,16 +5,7 @@ import Testing
 
 /// Sign-up, sign-in, rules per user, lockout and rate limits over a real socket.
 @Suite struct AuthAPITests {
-    static let notes: JSONValue = .object([
-        "name": "notes",
-        "listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
-        "createRule": "@request.auth.id != '' && owner = @request.auth.id", "updateRule": "owner = @request.auth.id",
-        "deleteRule": "owner = @request.auth.id",
-        "fields": .array([
-            .object(["name": "owner", "type": "relation", "collection": "users", "required": true]),
-            .object(["name": "text", "type": "text"]),
-        ]),
-    ])
+    static let notes = JSONValue.ownedCollection("notes", fields: [.object(["name": "text", "type": "text"])])
 
     @Test func oneUserCannotSeeOrChangeAnothersRecordsAndGuestsCannotList() async throws {
         let server = try await LiveServer()

@@ -6,18 +6,11 @@ import Testing
 /// Multipart create/update with files, `/api/files` with protected-file tokens, and hostile uploads
 /// and paths, over a real socket.
 @Suite struct FilesAPITests {
-    static let documents: JSONValue = .object([
-        "name": "documents",
-        "listRule": "owner = @request.auth.id", "viewRule": "owner = @request.auth.id",
-        "createRule": "@request.auth.id != '' && owner = @request.auth.id", "updateRule": "owner = @request.auth.id",
-        "deleteRule": "owner = @request.auth.id",
-        "fields": .array([
-            .object(["name": "owner", "type": "relation", "collection": "users", "required": true]),
-            .object(["name": "title", "type": "text"]),
-            .object(["name": "pages", "type": "number"]),
-            .object(["name": "attachments", "type": "file", "maxSelect": 3, "maxSize": 100_000]),
-            .object(["name": "scan", "type": "file", "protected": true, "maxSize": 100_000]),
-        ]),
+    static let documents = JSONValue.ownedCollection("documents", fields: [
+        .object(["name": "title", "type": "text"]),
+        .object(["name": "pages", "type": "number"]),
+        .object(["name": "attachments", "type": "file", "maxSelect": 3, "maxSize": 100_000]),
+        .object(["name": "scan", "type": "file", "protected": true, "maxSize": 100_000]),
     ])
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
 

@@ -130,6 +130,17 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 extension JSONValue {
+    /// A collection whose records belong to the user in their `owner` relation: only that user may
+    /// list, view, create (as themself), update and delete them. `fields` come after `owner`.
+    static func ownedCollection(_ name: String, fields: [JSONValue]) -> JSONValue {
+        let own = JSONValue.string("owner = @request.auth.id")
+        return .object([
+            "name": .string(name), "listRule": own, "viewRule": own, "updateRule": own, "deleteRule": own,
+            "createRule": "@request.auth.id != '' && owner = @request.auth.id",
+            "fields": .array([.object(["name": "owner", "type": "relation", "collection": "users", "required": true])] + fields),
+        ])
+    }
+
     /// The members of an object (nil for any other value).
     var object: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
 }
