@@ -79,7 +79,7 @@ public struct JSONLogHandler: LogHandler {
             output.append("\n")
             output.withUTF8 { bytes in
                 Self.standardOutputLock.withLock { _ in
-                    Self.writeAll(UnsafeRawBufferPointer(bytes), to: standardOutput)
+                    _ = RotatingLogFile.writeAll(UnsafeRawBufferPointer(bytes), to: standardOutput)
                 }
             }
         }
@@ -88,17 +88,6 @@ public struct JSONLogHandler: LogHandler {
     /// Serialises stdout writes of all handlers in the process, so that even lines longer than a pipe's
     /// atomic write size (4 KiB) never interleave.
     private static let standardOutputLock = Mutex<Void>(())
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: FileDescriptor) {
-        var offset = 0
-        while offset < bytes.count {
-            // EINTR is retried by FileDescriptor; anything else (EPIPE, EAGAIN) drops the rest of the line.
-            guard let written = try? descriptor.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])),
-                  written > 0
-            else { return }
-            offset += written
-        }
-    }
 
     // MARK: - Rendering
 

@@ -173,8 +173,9 @@ public final class RotatingLogFile: Sendable {
         return Int(status.st_size)
     }
 
-    /// Writes as much of `bytes` as the file takes; returns how many bytes were written.
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: FileDescriptor) -> Int {
+    /// Writes as much of `bytes` as the descriptor takes (EINTR is retried by FileDescriptor; any other
+    /// error, such as EPIPE or EAGAIN, drops the rest); returns how many bytes were written.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: FileDescriptor) -> Int {
         var offset = 0
         while offset < bytes.count {
             guard let written = try? descriptor.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])),
