@@ -56,6 +56,11 @@ public final class WorkerSupervisor: Service, Sendable {
                 group.addTask { await self.keep(slot) }
             }
         }
+        // Having given up on a crash-looping worker is reported by health; it must not end the service,
+        // which would stop the whole server with it. Stay until shutdown (or cancellation).
+        if !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdown()
+        }
     }
 
     /// Keeps one worker slot running until shutdown or until the crash limit is reached.

@@ -125,7 +125,7 @@ struct JobsFixture {
         run.cancel()
         let ended = await withTaskGroup(of: Bool.self) { group in
             group.addTask { _ = try? await run.value; return true }
-            group.addTask { try? await Task.sleep(for: .seconds(5)); return false }
+            group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
