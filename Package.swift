@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // multipart/form-data uploads, parsed as the body streams in (Hummingbird's recommended parser).
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // NIOThreadPool: the threads the server's blocking database work runs on (Hummingbird's own NIO).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // System headers Swift's Glibc module lacks (statfs). No logic lives here.
@@ -132,6 +134,7 @@ let package = Package(
                 "BurgCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

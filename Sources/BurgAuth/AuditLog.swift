@@ -53,11 +53,11 @@ public struct AuditLog: Sendable {
     }
 
     public func append(_ entry: AuditEntry, db: Database) throws {
-        let fields = String(decoding: try JSONEncoder().encode(entry.fields), as: UTF8.self)
-        try db.execute(sql: """
+        let fields = JSONValue.array(entry.fields.map(JSONValue.string)).jsonText
+        try db.cachedStatement(sql: """
             INSERT INTO _audit (at, actor, action, collection, record_id, fields, ip, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [entry.at, entry.actor, entry.action, entry.collection, entry.recordId, fields, entry.ip, entry.detail])
+            """).execute(arguments: [entry.at, entry.actor, entry.action, entry.collection, entry.recordId, fields, entry.ip, entry.detail])
     }
 
     public func append(_ entry: AuditEntry) async throws {

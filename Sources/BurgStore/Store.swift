@@ -32,6 +32,8 @@ public final class Store: Sendable {
     /// checkpoint (copying pages, syncing the file) never holds up this process's writes.
     let checkpointer = Mutex<DatabaseQueue?>(nil)
     let recorder = StatisticsRecorder()
+    /// The queue of ``groupedWrite(_:)`` callers.
+    let writeGroup = WriteGroup()
     let busyHandler: BusyHandler
     let logger: Logger
 
@@ -184,7 +186,7 @@ public final class Store: Sendable {
     }
 
     /// Runs one attempt after another until one succeeds or ``retryDecision(_:attempt:start:)`` throws.
-    private func retrying<T>(sleep: (Duration) -> Void, _ attemptBody: () throws -> T) throws -> T {
+    func retrying<T>(sleep: (Duration) -> Void, _ attemptBody: () throws -> T) throws -> T {
         var attempt = 0
         let start = ContinuousClock.now
         while true {
@@ -233,7 +235,7 @@ public final class Store: Sendable {
         return result!
     }
 
-    private static func sleepBlocking(_ duration: Duration) {
+    static func sleepBlocking(_ duration: Duration) {
         let microseconds = duration.nanoseconds / 1000
         if microseconds > 0 { usleep(UInt32(clamping: microseconds)) }
     }

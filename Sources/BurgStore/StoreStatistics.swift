@@ -6,7 +6,7 @@ import Synchronization
 public struct StoreStatistics: Sendable, Equatable, Codable {
     /// Read transactions completed.
     public var reads: Int = 0
-    /// Write transactions committed.
+    /// Writes committed (each ``Store/groupedWrite(_:)`` counts, though a group shares one transaction).
     public var writes: Int = 0
     /// Writes that reached their caller as errors (constraint, I/O, retry deadline passed...).
     public var failedWrites: Int = 0
@@ -75,9 +75,10 @@ final class StatisticsRecorder: Sendable {
         }
     }
 
-    func recordWrite(lockWait: Duration, transaction: Duration, commit: Duration) {
+    /// One committed transaction; `writes`: how many writes it committed (a group commits several).
+    func recordWrite(lockWait: Duration, transaction: Duration, commit: Duration, writes: Int = 1) {
         state.withLock { state in
-            state.statistics.writes += 1
+            state.statistics.writes += writes
             _ = state.lockWait.record(UInt64(clamping: lockWait.nanoseconds / 1000))
             _ = state.commit.record(UInt64(clamping: commit.nanoseconds / 1000))
             if transaction > state.statistics.longestWrite { state.statistics.longestWrite = transaction }

@@ -34,9 +34,8 @@ public enum ChangeFeed {
     }
 
     static func append(_ db: Database, _ collection: Collection, _ recordId: String, _ action: RecordChange.Action, deleted: JSONValue? = nil) throws {
-        try db.execute(
-            sql: "INSERT INTO _changes (at, collection_id, record_id, action, deleted) VALUES (?, ?, ?, ?, ?)",
-            arguments: [FilterSQL.formatDate(Date()), collection.id, recordId, action.rawValue, deleted?.jsonText])
+        try db.cachedStatement(sql: "INSERT INTO _changes (at, collection_id, record_id, action, deleted) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [FilterSQL.formatDate(Date()), collection.id, recordId, action.rawValue, deleted?.jsonText])
     }
 
     /// One `create` per row inserted after `rowid` (a bulk insert's batch).

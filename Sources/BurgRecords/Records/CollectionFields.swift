@@ -1,3 +1,5 @@
+import GRDB
+
 /// Resolves filter and sort paths of one collection to SQL, from its schema only: system fields, its
 /// fields, and single-relation paths (`customer.name`) through the related collection's table.
 public struct CollectionFields: FilterFieldResolver {
@@ -12,6 +14,13 @@ public struct CollectionFields: FilterFieldResolver {
         self.collection = collection
         self.collections = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         self.includeHidden = includeHidden
+    }
+
+    /// The resolver for `collection`, reading the other collections only when a relation could lead
+    /// to them (most list requests need none).
+    static func reading(_ db: Database, _ collection: Collection, includeHidden: Bool = false) throws -> CollectionFields {
+        let related = collection.fields.contains { $0.type == .relation }
+        return CollectionFields(collection, all: related ? try CollectionRegistry.all(db) : [collection], includeHidden: includeHidden)
     }
 
     public var knownFields: [String] { Collection.systemFields + collection.fields.filter { includeHidden || !$0.hidden }.map(\.name) }

@@ -108,30 +108,37 @@ public struct RecordStore: Sendable {
         _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:],
         access: RecordAccess? = nil
     ) throws -> Record {
-        let collection = try CollectionRegistry(store: store).get(collectionName)
-        var values = values
-        // File fields name stored files; only uploads fill them (a client cannot point at other files).
-        for field in collection.fields where field.type == .file {
-            if let value = values[field.name], value != .null, value != .string(""), value != .array([]) {
-                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
-            }
-        }
+        // Without uploads, one write transaction does it all (the collection is read inside it).
         guard !uploads.isEmpty else { return try insert(collectionName, values, id: id, access: access) }
+        let collection = try CollectionRegistry(store: store).get(collectionName)
+        try Self.refuseStoredFileNames(values, collection)
+        var values = values
         let recordID = id ?? RecordID.generate()
         guard RecordID.isValid(recordID) else { return try insert(collectionName, values, id: recordID, access: access) }
         _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection))  // bad input: no file written
         let saved = try saveUploads(uploads, collection, recordID: recordID, existing: [:], into: &values)
         do {
-            return try insert(collectionName, values, id: recordID, access: access)
+            return try insert(collectionName, values, id: recordID, access: access, saved: true)
         } catch {
             files.remove(collectionId: collection.id, recordId: recordID, names: saved)
             throw error
         }
     }
 
-    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?) throws -> Record {
-        try store.write { db in
+    /// File fields name stored files; only uploads fill them (a client cannot point at other files).
+    static func refuseStoredFileNames(_ values: [String: JSONValue], _ collection: Collection) throws {
+        for field in collection.fields where field.type == .file {
+            if let value = values[field.name], value != .null, value != .string(""), value != .array([]) {
+                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
+            }
+        }
+    }
+
+    /// Inserts the record; `saved`: its file fields already name the uploads just stored.
+    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?, saved: Bool = false) throws -> Record {
+        try store.groupedWrite { db in
             let collection = try CollectionRegistry.load(db, collectionName)
+            if !saved { try Self.refuseStoredFileNames(values, collection) }
             let columns = try RecordValidator(collection).validate(values)
             let now = FilterSQL.formatDate(Date())
             let recordID = id ?? values["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? RecordID.generate()
@@ -140,21 +147,25 @@ public struct RecordStore: Sendable {
             }
             var names = ["\"id\"", "\"created\"", "\"updated\""]
             var arguments: [(any DatabaseValueConvertible)?] = [recordID, now, now]
+            var stored: [String: (any DatabaseValueConvertible)?] = ["id": recordID, "created": now, "updated": now]
             for field in collection.fields {
+                let value = Self.databaseValue(columns[field.name] ?? .null)
                 names.append(quoteIdentifier(field.name))
-                arguments.append(Self.databaseValue(columns[field.name] ?? .null))
+                arguments.append(value)
+                stored[field.name] = value
             }
             let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-            try Self.mappingConstraints(collection) {
-                try db.execute(
-                    sql: "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(placeholders))",
-                    arguments: StatementArguments(arguments))
-            }
+            // Cached per connection (one per collection shape): preparing an insert compiles the
+            // collection's search-index triggers, which cost more than the insert itself.
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(placeholders))")
+            try Self.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
             // The create rule judges the record as it would be stored; failing it undoes the insert.
             try Self.require(db, collection, recordID, access, else: .forbidden)
             try ChangeFeed.append(db, collection, recordID, .create)
             try afterWrite?(db, .create, collection, recordID)
-            return try Self.fetch(db, collection, recordID)
+            // The record as stored, from the values just inserted (no trigger or default changes a row).
+            return try Self.record(from: Row(stored), collection)
         }
     }
 
@@ -169,10 +180,24 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// ``get(_:id:access:)`` for a caller that needs the collection too and picks the access rule from
+    /// it: both in one read transaction.
+    public func get(
+        _ collectionName: String, id: String, access: (Collection) throws -> RecordAccess?
+    ) throws -> (collection: Collection, record: Record) {
+        try store.read { db in
+            let collection = try CollectionRegistry.load(db, collectionName)
+            let access = try access(collection)
+            let record = try Self.fetch(db, collection, id)
+            try Self.require(db, collection, id, access, else: .notFound)
+            return (collection, record)
+        }
+    }
+
     /// Throws `code` unless record `id` matches `access`'s rule (nothing to check without one).
     static func require(_ db: Database, _ collection: Collection, _ id: String, _ access: RecordAccess?, else code: RecordError.Code) throws {
         guard let access, !access.rule.isEmpty else { return }
-        let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
+        let fields = try CollectionFields.reading(db, collection)
         let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
         let table = quoteIdentifier(collection.name)
         let matches = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE \(table).\"id\" = ? AND \(condition.sql)",
@@ -192,7 +217,7 @@ public struct RecordStore: Sendable {
         guard case .object(let values) = json else { return false }
         return try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
-            let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
+            let fields = try CollectionFields.reading(db, collection)
             let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
             let table = quoteIdentifier(collection.name)
             var names = ["\"id\"", "\"created\"", "\"updated\""]
@@ -261,7 +286,7 @@ public struct RecordStore: Sendable {
     }
 
     private func change(_ collectionName: String, id: String, _ values: [String: JSONValue], access: RecordAccess?) throws -> Record {
-        try store.write { db in
+        try store.groupedWrite { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let existing = try Self.fetch(db, collection, id)
             // The update rule judges the record as it is before the change.
@@ -287,7 +312,7 @@ public struct RecordStore: Sendable {
 
     /// Deletes the record, then (after the commit) its stored files.
     public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
-        let collection = try store.write { db in
+        let collection = try store.groupedWrite { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let before = try Self.fetch(db, collection, id)
             try Self.require(db, collection, id, access, else: .notFound)
@@ -366,63 +391,80 @@ public struct RecordStore: Sendable {
     /// One page of the records matching the filter, in the sort order, with exact totals counted in the
     /// same snapshot as the page (so a concurrent insert cannot make them disagree).
     public func list(_ collectionName: String, _ query: ListQuery) throws -> ListResult {
+        try list(collectionName, query, rule: { _ in query.rule }).result
+    }
+
+    /// ``list(_:_:)`` for a caller that needs the collection too and picks the access rule from it
+    /// (`rule` replaces ``ListQuery/rule``): both in one read transaction.
+    public func list(
+        _ collectionName: String, _ query: ListQuery, rule: (Collection) throws -> String?
+    ) throws -> (collection: Collection, result: ListResult) {
         guard query.page >= 1, (1...ListQuery.maxPerPage).contains(query.perPage) else {
             throw RecordError(code: .invalidQuery, collection: collectionName,
                 message: "page must be ≥ 1 and perPage between 1 and \(ListQuery.maxPerPage)")
         }
         return try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
-            let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
-            var condition = try FilterSQL.compile(query.filter, fields: fields, context: query.context)
-            if let rule = query.rule, !rule.isEmpty {
-                condition = try FilterSQL.compile(rule, fields: fields, context: query.context).and(condition)
-            }
-            let sort = try SortOrder(query.sort, fields: fields)
-            let table = quoteIdentifier(collection.name)
-            let rowid = "\(table).\"rowid\""
-            let terms = sort.terms.compactMap { term in fields.resolve(term.path).map { (sql: $0.sql, descending: term.descending) } }
-            var page = condition.sql
-            var pageArguments = condition.arguments
-            var offset = (query.page - 1) * query.perPage
-            if let token = query.cursor, !token.isEmpty {
-                guard let cursor = ListCursor(token: token), cursor.sort == query.sort, cursor.keys.count == terms.count else {
-                    throw RecordError(code: .invalidQuery, collection: collection.name,
-                        message: "the cursor is not one this listing made (it belongs to another sort, or was altered); start again without it")
-                }
-                let after = cursor.condition(terms, rowidSQL: rowid)
-                page = "(\(page)) AND \(after.sql)"
-                pageArguments += after.arguments
-                offset = 0
-            }
-            let keys = terms.enumerated().map { "\($1.sql) AS \"burg:k\($0)\"" }
-            let orderBy = (terms.map { "\($0.sql) \($0.descending ? "DESC" : "ASC")" } + ["\(rowid) ASC"]).joined(separator: ", ")
-            // One row more than the page tells whether another page follows.
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(table).*, \((keys + ["\(rowid) AS \"burg:rowid\""]).joined(separator: ", ")) FROM \(table)
-                WHERE \(page) ORDER BY \(orderBy) LIMIT ? OFFSET ?
-                """, arguments: pageArguments + [query.perPage + 1, offset])
-            let pageRows = rows.prefix(query.perPage)
-            let layout = rows.first.map { RowLayout($0, collection) }
-            let items = try pageRows.map { try Self.record(from: $0, layout!) }
-            var nextCursor: String?
-            if rows.count > query.perPage, let last = pageRows.last {
-                nextCursor = ListCursor(
-                    sort: query.sort, keys: terms.indices.map { ListCursor.value(last["burg:k\($0)"]) }, rowid: last["burg:rowid"]).token
-            }
-            var total = -1
-            if !query.skipTotal {
-                total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition.sql)", arguments: condition.arguments) ?? 0
-            }
-            return ListResult(
-                page: query.page, perPage: query.perPage, totalItems: total,
-                totalPages: total < 0 ? -1 : (total + query.perPage - 1) / query.perPage, items: items, nextCursor: nextCursor)
+            var query = query
+            query.rule = try rule(collection)
+            return (collection, try Self.page(db, collection, query))
         }
+    }
+
+    /// One page of `query` over `collection`, in the caller's read transaction.
+    private static func page(_ db: Database, _ collection: Collection, _ query: ListQuery) throws -> ListResult {
+        let fields = try CollectionFields.reading(db, collection)
+        var condition = try FilterSQL.compile(query.filter, fields: fields, context: query.context)
+        if let rule = query.rule, !rule.isEmpty {
+            condition = try FilterSQL.compile(rule, fields: fields, context: query.context).and(condition)
+        }
+        let sort = try SortOrder(query.sort, fields: fields)
+        let table = quoteIdentifier(collection.name)
+        let rowid = "\(table).\"rowid\""
+        let terms = sort.terms.compactMap { term in fields.resolve(term.path).map { (sql: $0.sql, descending: term.descending) } }
+        var page = condition.sql
+        var pageArguments = condition.arguments
+        var offset = (query.page - 1) * query.perPage
+        if let token = query.cursor, !token.isEmpty {
+            guard let cursor = ListCursor(token: token), cursor.sort == query.sort, cursor.keys.count == terms.count else {
+                throw RecordError(code: .invalidQuery, collection: collection.name,
+                    message: "the cursor is not one this listing made (it belongs to another sort, or was altered); start again without it")
+            }
+            let after = cursor.condition(terms, rowidSQL: rowid)
+            page = "(\(page)) AND \(after.sql)"
+            pageArguments += after.arguments
+            offset = 0
+        }
+        let keys = terms.enumerated().map { "\($1.sql) AS \"burg:k\($0)\"" }
+        let orderBy = (terms.map { "\($0.sql) \($0.descending ? "DESC" : "ASC")" } + ["\(rowid) ASC"]).joined(separator: ", ")
+        // One row more than the page tells whether another page follows.
+        let rows = try Row.fetchAll(HotStatements.statement(db, sql: """
+            SELECT \(table).*, \((keys + ["\(rowid) AS \"burg:rowid\""]).joined(separator: ", ")) FROM \(table)
+            WHERE \(page) ORDER BY \(orderBy) LIMIT ? OFFSET ?
+            """), arguments: pageArguments + [query.perPage + 1, offset])
+        let pageRows = rows.prefix(query.perPage)
+        let layout = rows.first.map { RowLayout($0, collection) }
+        let items = try pageRows.map { try Self.record(from: $0, layout!) }
+        var nextCursor: String?
+        if rows.count > query.perPage, let last = pageRows.last {
+            nextCursor = ListCursor(
+                sort: query.sort, keys: terms.indices.map { ListCursor.value(last["burg:k\($0)"]) }, rowid: last["burg:rowid"]).token
+        }
+        var total = -1
+        if !query.skipTotal {
+            total = try Int.fetchOne(
+                HotStatements.statement(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition.sql)"), arguments: condition.arguments) ?? 0
+        }
+        return ListResult(
+            page: query.page, perPage: query.perPage, totalItems: total,
+            totalPages: total < 0 ? -1 : (total + query.perPage - 1) / query.perPage, items: items, nextCursor: nextCursor)
     }
 
     // MARK: Rows
 
     static func fetch(_ db: Database, _ collection: Collection, _ id: String) throws -> Record {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id]) else {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [id]) else {
             throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
         }
         return try record(from: row, collection)

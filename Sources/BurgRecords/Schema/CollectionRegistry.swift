@@ -46,9 +46,12 @@ public struct CollectionRegistry: Sendable {
     }
 
     static func load(_ db: Database, _ name: String) throws -> Collection {
-        // By name (case-insensitive) or by id, as PocketBase's routes accept either; a name wins.
-        guard let definition = try String.fetchOne(
-            db, sql: "SELECT definition FROM _collections WHERE name = ?1 OR id = ?1 ORDER BY name = ?1 DESC LIMIT 1", arguments: [name]) else {
+        // By name (case-insensitive) or by id, as PocketBase's routes accept either; a name wins. Two
+        // indexed lookups (one `OR` made SQLite build a temporary table), with cached statements: every
+        // record operation runs this, and preparing it cost more than running it.
+        let byName = try db.cachedStatement(sql: "SELECT definition FROM _collections WHERE name = ?")
+        let byId = try db.cachedStatement(sql: "SELECT definition FROM _collections WHERE id = ?")
+        guard let definition = try String.fetchOne(byName, arguments: [name]) ?? String.fetchOne(byId, arguments: [name]) else {
             throw SchemaError(.collectionMissing, collection: name, message: "no such collection; `burg collections list` shows them")
         }
         return try decode(definition)

@@ -71,14 +71,10 @@ struct RecordsRoutes: Sendable {
         query.cursor = parameters["cursor"]
         query.context = RequestAuth.filterContext(identity)
         let records = self.records
-        let store = self.store
         let finalQuery = query
-        // One hop off the event loop for the collection, its rule and the page.
+        // One hop off the event loop and one read transaction for the collection, its rule and the page.
         let (collection, result) = try await Self.blocking {
-            let collection = try CollectionRegistry(store: store).get(name)
-            var query = finalQuery
-            query.rule = try rule(collection, \.list, identity)
-            return (collection, try records.list(collection.name, query))
+            try records.list(name, finalQuery, rule: { collection in try rule(collection, \.list, identity) })
         }
         var page: [String: JSONValue] = [
             "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
@@ -94,11 +90,10 @@ struct RecordsRoutes: Sendable {
         let name = try context.parameters.require("collection")
         let id = try context.parameters.require("id")
         let records = self.records
-        let store = self.store
         let (collection, record) = try await Self.blocking {
-            let collection = try CollectionRegistry(store: store).get(name)
-            let access = try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
-            return (collection, try records.get(collection.name, id: id, access: access))
+            try records.get(name, id: id, access: { collection in
+                try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+            })
         }
         return .json(try await shape([record], collection, identity, request.formQuery)[0])
     }
@@ -254,8 +249,6 @@ struct RecordsRoutes: Sendable {
 
     /// Runs blocking store work off the cooperative pool (SQLite calls block their thread).
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
+        try await BlockingWork.run(body)
     }
 }

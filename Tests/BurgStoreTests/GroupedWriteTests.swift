@@ -1,0 +1,94 @@
+import BurgStore
+import BurgTestSupport
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct GroupedWriteTests {
+    struct Refused: Error, Equatable {
+        let index: Int
+    }
+
+    /// 16 threads, 400 writes, each holding the transaction briefly so that callers queue up. Every
+    /// tenth write changes the counter and then throws, every 25th breaks a UNIQUE constraint: each
+    /// caller gets its own outcome, and only the successful writes' changes are committed.
+    @Test func concurrentWritesShareTransactionsAndEachFailureRollsBackOnlyItself() throws {
+        let dir = try TemporaryDirectory()
+        let store = try openCounterStore(dir.storeConfiguration)
+        try store.write { db in try db.execute(sql: "INSERT INTO names (name) VALUES ('taken')") }
+        let before = store.statistics
+        let total = 400
+        let outcomes = Mutex<[Int: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: total) { index in
+            let outcome: String
+            do {
+                let value = try store.groupedWrite { db -> Int in
+                    let value = try CounterSchema.increment(db, pid: Int32(index))
+                    usleep(300)
+                    if index % 10 == 0 { throw Refused(index: index) }
+                    try db.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: [index % 25 == 5 ? "taken" : "n\(index)"])
+                    return value
+                }
+                outcome = "ok \(value)"
+            } catch let error as Refused {
+                outcome = error.index == index ? "refused" : "someone else's error"
+            } catch let error as StoreError {
+                outcome = "store \(error.code)"
+            } catch {
+                outcome = "other \(error)"
+            }
+            outcomes.withLock { $0[index] = outcome }
+        }
+        let all = outcomes.withLock { $0 }
+        let refused = (0..<total).filter { $0 % 10 == 0 }
+        let duplicates = (0..<total).filter { $0 % 25 == 5 && $0 % 10 != 0 }
+        let succeeded = total - refused.count - duplicates.count
+        #expect(refused.allSatisfy { all[$0] == "refused" })
+        #expect(duplicates.allSatisfy { all[$0] == "store constraint" })
+        #expect(all.values.filter { $0.hasPrefix("ok ") }.count == succeeded)
+        // Each successful caller saw a distinct counter value: the bodies ran one after another.
+        #expect(Set(all.values.filter { $0.hasPrefix("ok ") }).count == succeeded)
+
+        let (value, increments, names) = try store.read { db in
+            (try CounterSchema.value(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM increments") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM names") ?? 0)
+        }
+        #expect(value == succeeded)
+        #expect(increments == succeeded)
+        #expect(names == succeeded + 1)
+        let statistics = store.statistics
+        #expect(statistics.writes - before.writes == succeeded)
+        #expect(statistics.failedWrites - before.failedWrites == refused.count + duplicates.count)
+        // Fewer transactions than writes: callers that queued were committed together.
+        let transactions = statistics.commitLatency.count - before.commitLatency.count
+        #expect(transactions < succeeded, "\(transactions) transactions for \(succeeded) writes")
+    }
+
+    /// Another connection holds the write lock for a while: the group waits and retries as a whole,
+    /// then commits; nothing runs twice into the committed result.
+    @Test func aGroupWaitsForAnotherConnectionsWriteLockThenCommits() throws {
+        let dir = try TemporaryDirectory()
+        var configuration = dir.storeConfiguration
+        configuration.busyTimeout = .milliseconds(20)
+        let store = try openCounterStore(configuration)
+        var blockerConfiguration = Configuration()
+        blockerConfiguration.allowsUnsafeTransactions = true  // the transaction spans two accesses on purpose
+        let blocker = try DatabaseQueue(path: configuration.databasePath.string, configuration: blockerConfiguration)
+        try blocker.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            try? blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        }
+        let started = ContinuousClock.now
+        let values = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            if let value = try? store.groupedWrite({ db in try CounterSchema.increment(db, pid: Int32(index)) }) {
+                values.withLock { $0.append(value) }
+            }
+        }
+        #expect(ContinuousClock.now - started >= .milliseconds(250))
+        #expect(values.withLock { $0.sorted() } == Array(1...8))
+        #expect(try store.read { try CounterSchema.value($0) } == 8)
+        #expect(store.statistics.retries + store.statistics.busyWaits > 0)
+    }
+}
