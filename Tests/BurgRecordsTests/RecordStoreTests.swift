@@ -40,9 +40,13 @@ import Testing
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())
         let created = try fixture.records.create("patients", [
-            "patient_number": "P7", "name": "Ann", "born": "1980-02-03", "consent": .bool(true),
+            "patient_number": "P7", "name": "Ann", "born": "1980-02-03", "consent": .bool(true), "visits": .number(3),
             "tags": .array(["vip", "vip", "new"]), "notes": .object(["allergies": .array(["nuts"])]),
         ])
+        // The create's answer (built from the values it inserted) is the record as stored.
+        #expect(try fixture.records.get("patients", id: created.id) == created)
+        #expect(created.values["visits"] == .number(3))
+        #expect(created.values["email"] == "")
         #expect(created.id.count == 15)
         #expect(created.values["born"] == "1980-02-03 00:00:00.000Z")
         #expect(created.values["consent"] == .bool(true))
