@@ -19,8 +19,10 @@ import Testing
         try store.write { db in try db.execute(sql: "INSERT INTO names (name) VALUES ('taken')") }
         let before = store.statistics
         let total = 400
-        let outcomes = Mutex<[Int: String]>([:])
-        DispatchQueue.concurrentPerform(iterations: total) { index in
+        let outcomes = Outcomes()
+        // Real threads: `concurrentPerform` runs only as many as there are cores (two here), and one
+        // leader with one caller queued behind it could never form a group larger than one.
+        onThreads(16, total) { index in
             let outcome: String
             do {
                 let value = try store.groupedWrite { db -> Int in
@@ -38,9 +40,9 @@ import Testing
             } catch {
                 outcome = "other \(error)"
             }
-            outcomes.withLock { $0[index] = outcome }
+            outcomes.values.withLock { $0[index] = outcome }
         }
-        let all = outcomes.withLock { $0 }
+        let all = outcomes.values.withLock { $0 }
         let refused = (0..<total).filter { $0 % 10 == 0 }
         let duplicates = (0..<total).filter { $0 % 25 == 5 && $0 % 10 != 0 }
         let succeeded = total - refused.count - duplicates.count
@@ -63,6 +65,24 @@ import Testing
         // Fewer transactions than writes: callers that queued were committed together.
         let transactions = statistics.commitLatency.count - before.commitLatency.count
         #expect(transactions < succeeded, "\(transactions) transactions for \(succeeded) writes")
+    }
+
+    final class Outcomes: Sendable {
+        let values = Mutex<[Int: String]>([:])
+    }
+
+    /// Runs `body` for 0..<total on `threads` threads of their own (index i on thread i % threads) and
+    /// returns when all are done.
+    func onThreads(_ threads: Int, _ total: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let done = DispatchGroup()
+        for thread in 0..<threads {
+            done.enter()
+            Thread.detachNewThread {
+                for index in stride(from: thread, to: total, by: threads) { body(index) }
+                done.leave()
+            }
+        }
+        done.wait()
     }
 
     /// Another connection holds the write lock for a while: the group waits and retries as a whole,
