@@ -23,9 +23,7 @@ struct RecordBody {
         _ request: Request, context: BurgRequestContext, collection: Collection, dataDirectory: FilePath, limit: Int
     ) async throws -> RecordBody {
         guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
-            var body = RecordBody()
-            for (key, value) in try await request.jsonObject(context: context) { body.set(key, value, collection) }
-            return body
+            return RecordBody(json: try await request.jsonObject(context: context), collection: collection)
         }
         let form = try await MultipartForm.read(
             request, boundary: boundary, dataDirectory: dataDirectory, limit: limit, collection: collection.name
@@ -59,6 +57,13 @@ struct RecordBody {
         }
         return body
     }
+
+    /// The body of a JSON request, already parsed.
+    init(json object: [String: JSONValue], collection: Collection) {
+        for (key, value) in object { set(key, value, collection) }
+    }
+
+    private init() {}
 
     /// Deletes the spooled uploads; call when the request is done, whatever its outcome.
     func cleanUp() {

@@ -95,6 +95,14 @@ import Testing
         #expect(noCollection.status == 404)
         let badPage = try await server.call("GET", "/api/collections/parts/records?page=0")
         #expect(badPage.status == 400)
+        #expect(try await server.call("POST", "/api/collections/nope/records", .object(["code": "A2"])).status == 404)
+        // A collection whose create rule is null takes creates from superusers only.
+        let ledger: JSONValue = .object(["name": "ledger", "listRule": "", "createRule": .null,
+                                         "fields": .array([.object(["name": "entry", "type": "text"])])])
+        #expect(try await server.call("POST", "/api/collections", ledger, token: admin).status == 200)
+        #expect(try await server.call("POST", "/api/collections/ledger/records", .object(["entry": "guest"])).status == 403)
+        #expect(try await server.call("POST", "/api/collections/ledger/records", .object(["entry": "admin"]), token: admin).status == 200)
+        #expect(try await server.call("GET", "/api/collections/ledger/records")["totalItems"] == .number(1))
         // Nothing of that changed anything.
         let all = try await server.call("GET", "/api/collections/parts/records")
         #expect(all["totalItems"] == .number(1))

@@ -125,6 +125,15 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// ``create(_:_:id:files:access:)`` without uploads, for a caller that picks the access rule from
+    /// the collection (a server route): the collection is read, the rule chosen and the record inserted
+    /// in one write transaction — no read before it. An error `access` throws (a refusal) changes nothing.
+    public func create(
+        _ collectionName: String, _ values: [String: JSONValue], access: (Collection) throws -> RecordAccess?
+    ) throws -> (collection: Collection, record: Record) {
+        try insert(collectionName, values, id: nil, access: access)
+    }
+
     /// File fields name stored files; only uploads fill them (a client cannot point at other files).
     static func refuseStoredFileNames(_ values: [String: JSONValue], _ collection: Collection) throws {
         for field in collection.fields where field.type == .file {
@@ -136,8 +145,16 @@ public struct RecordStore: Sendable {
 
     /// Inserts the record; `saved`: its file fields already name the uploads just stored.
     private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?, saved: Bool = false) throws -> Record {
+        try insert(collectionName, values, id: id, access: { _ in access }, saved: saved).record
+    }
+
+    private func insert(
+        _ collectionName: String, _ values: [String: JSONValue], id: String?, access: (Collection) throws -> RecordAccess?,
+        saved: Bool = false
+    ) throws -> (collection: Collection, record: Record) {
         try store.groupedWrite { db in
             let collection = try CollectionRegistry.load(db, collectionName)
+            let access = try access(collection)
             if !saved { try Self.refuseStoredFileNames(values, collection) }
             let columns = try RecordValidator(collection).validate(values)
             let now = FilterSQL.formatDate(Date())
@@ -165,7 +182,7 @@ public struct RecordStore: Sendable {
             try ChangeFeed.append(db, collection, recordID, .create)
             try afterWrite?(db, .create, collection, recordID)
             // The record as stored, from the values just inserted (no trigger or default changes a row).
-            return try Self.record(from: Row(stored), collection)
+            return (collection, try Self.record(from: Row(stored), collection))
         }
     }
 

@@ -106,10 +106,19 @@ struct RecordsRoutes: Sendable {
 
     func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
-        let collection = try await collection(context)
-        let rule = try rule(collection, \.create, identity)
-        let input = try await body(request, context, collection)
+        let collection: Collection
+        let input: RecordBody
+        if MultipartForm.boundary(of: request.headers[.contentType]) == nil {
+            let object = try await request.jsonObject(context: context)
+            if let created = try await createFromJSON(object, identity, context) { return created }
+            collection = try await self.collection(context)
+            input = RecordBody(json: object, collection: collection)
+        } else {
+            collection = try await self.collection(context)
+            input = try await body(request, context, collection)
+        }
         defer { input.cleanUp() }
+        let rule = try rule(collection, \.create, identity)
         let body = input.values
         let files = input.files
         let record: BurgRecords.Record
@@ -134,6 +143,35 @@ struct RecordsRoutes: Sendable {
         }
         return .json(present(record, collection, identity))
     }
+
+    /// The common create — a JSON body for a base collection — in one write transaction that reads the
+    /// collection, checks the caller may create and inserts, with no read before it. Nil when the
+    /// general path must do it: an auth collection (passwords go through the authenticator) or a body
+    /// with `name-` keys (file modifiers, which need the collection's fields to be told apart).
+    private func createFromJSON(
+        _ object: [String: JSONValue], _ identity: AuthIdentity?, _ context: BurgRequestContext
+    ) async throws -> Response? {
+        guard !object.keys.contains(where: { $0.hasSuffix("-") }) else { return nil }
+        let name = try context.parameters.require("collection")
+        let records = audited(identity, context, fields: Array(object.keys))
+        do {
+            let (collection, record) = try await Self.blocking {
+                try records.create(name, object) { collection in
+                    guard collection.type != .auth else { throw AuthCollectionCreate() }
+                    return try rule(collection, \.create, identity).map {
+                        RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: object))
+                    }
+                }
+            }
+            return .json(present(record, collection, identity))
+        } catch is AuthCollectionCreate {
+            return nil
+        }
+    }
+
+    /// Thrown inside ``createFromJSON(_:_:_:)``'s write (rolling it back before anything is written)
+    /// when the collection turns out to be an auth collection.
+    private struct AuthCollectionCreate: Error {}
 
     func update(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
