@@ -31,7 +31,8 @@ struct MultipartForm {
 
     /// The boundary of a `multipart/form-data` content type, or nil for any other type.
     static func boundary(of contentType: String?) -> String? {
-        guard let contentType else { return nil }
+        // Most bodies are JSON: say no before splitting and trimming.
+        guard let contentType, contentType.utf8.contains(UInt8(ascii: "=")) else { return nil }
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.first?.lowercased() == "multipart/form-data" else { return nil }
         for parameter in parts.dropFirst() {

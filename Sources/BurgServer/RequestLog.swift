@@ -29,17 +29,23 @@ struct RequestLogMiddleware: RouterMiddleware {
         response.headers[.xRequestID] = requestID
         let status = response.status.code
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let hundredths = elapsed.components.seconds * 100_000 + elapsed.components.attoseconds / 10_000_000_000_000
         logger.log(level: status >= 500 ? .error : .info, "request", metadata: [
             "requestId": .string(requestID),
             "method": .string(request.method.rawValue),
             "path": .string(request.uri.path),
             "status": .stringConvertible(status),
-            "durationMs": .string(String(format: "%.2f", milliseconds)),
+            "durationMs": .string(Self.milliseconds(hundredths: hundredths)),
             "actor": .string(context.log.currentActor ?? "guest"),
             "ip": .string(context.clientIP),
         ])
         return response
+    }
+
+    /// `1234` → `"12.34"`: the duration with two decimals (no `String(format:)` on every request).
+    static func milliseconds(hundredths: Int64) -> String {
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     static func requestID(_ offered: String?) -> String {

@@ -24,6 +24,27 @@ extension Store {
         }
     }
 
+    /// Async variant of ``groupedWrite(_:)`` for request handlers: the caller suspends instead of
+    /// blocking a thread while its write waits for and runs in a group. When no group is running, one
+    /// starts on the store's group queue (a serial dispatch queue, outside Swift's cooperative pool),
+    /// which keeps leading while async writes keep coming and hands the lead to a blocking caller
+    /// whose write comes next.
+    public func groupedWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let slot = ResultSlot<T>()
+            let pending = PendingWrite({ db in slot.value = try body(db) }, resume: { pending in
+                if let error = pending.error {
+                    continuation.resume(throwing: error)
+                } else if let value = slot.value {
+                    continuation.resume(returning: value)
+                } else {
+                    preconditionFailure("a grouped write returned without running its body")
+                }
+            })
+            writeGroup.submit(asynchronous: pending, store: self)
+        }
+    }
+
     /// Runs `group` in one transaction (retried as a whole while the database is locked) and records
     /// each write's outcome in its ``PendingWrite/error``. Never throws: a failure of the transaction
     /// itself becomes the error of every write in it (none of them is committed).
@@ -82,9 +103,10 @@ extension Store {
 /// One caller's grouped write: its body, then its outcome.
 ///
 /// `@unchecked Sendable` is safe here: the caller creates it, hands it to the group and then only waits
-/// on `wake`; the leader runs `run` and sets `error` and `leads` before signalling `wake`, and the
-/// caller reads them only after its wait returns. The semaphore orders every access (the signal
-/// happens before the wait returns), so no two threads ever touch these fields at the same time.
+/// (on `wake`, or suspended in its continuation); the leader runs `run` and sets `error` and `leads`
+/// before signalling `wake` or calling `resume`, and the caller reads them only after its wait returns
+/// or from inside `resume` on the leader's thread. The semaphore (the signal happens before the wait
+/// returns) or the call orders every access, so no two threads ever touch these fields at once.
 final class PendingWrite: @unchecked Sendable {
     /// The caller's body; the leader lets go of it before waking the caller, which must hold the only
     /// reference when it returns (the body is its non-escaping closure, see `withoutActuallyEscaping`).
@@ -93,13 +115,31 @@ final class PendingWrite: @unchecked Sendable {
     /// Woken to lead the next group rather than because its write is done.
     var leads = false
     let wake = DispatchSemaphore(value: 0)
+    /// An async caller's continuation, called on the leader's thread instead of signalling `wake`.
+    private let resume: ((PendingWrite) -> Void)?
 
-    init(_ run: @escaping (Database) throws -> Void) {
+    init(_ run: @escaping (Database) throws -> Void, resume: ((PendingWrite) -> Void)? = nil) {
         self.run = run
+        self.resume = resume
     }
+
+    /// An async caller cannot lead on its own thread: the group queue leads for it.
+    var isAsynchronous: Bool { resume != nil }
 
     /// Called by the leader once the write is committed or failed, before waking its caller.
     func finish() { run = nil }
+
+    /// Tells the caller its write is done (committed or failed, see `error`).
+    func complete() {
+        if let resume { resume(self) } else { wake.signal() }
+    }
+}
+
+/// Where an async grouped write's body leaves its value for the continuation. `@unchecked Sendable`
+/// is safe: only the leader's thread touches it — the body writes it, then `resume` reads it — after
+/// the caller created it and before the continuation resumes.
+private final class ResultSlot<T>: @unchecked Sendable {
+    var value: T?
 }
 
 /// The queue of grouped writes and who leads (see ``Store/groupedWrite(_:)``).
@@ -113,6 +153,8 @@ final class WriteGroup: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Where groups of async writes run (they have no thread of their own to lead on).
+    private let queue = DispatchQueue(label: "burg.store.write-group", qos: .userInitiated)
     /// The schema version the writer's cached statements were prepared under.
     private let preparedUnder = Mutex<Int32?>(nil)
 
@@ -135,39 +177,65 @@ final class WriteGroup: Sendable {
 
     /// Queues `pending` and returns once it is committed or failed (throwing its error).
     func submit(_ pending: PendingWrite, store: Store) throws {
-        let leads = state.withLock { state in
-            state.queue.append(pending)
-            guard !state.leading else { return false }
-            state.leading = true
-            return true
-        }
-        if !leads {
+        if !enqueue(pending) {
             pending.wake.wait()
             if !pending.leads {
                 if let error = pending.error { throw error }
                 return
             }
         }
-        // Leading: the queue starts with this write (a new leader found it empty; a promoted one was
-        // its first), so the group taken here includes it.
-        let group = state.withLock { state in
-            let group = Array(state.queue.prefix(Self.maxSize))
-            state.queue.removeFirst(group.count)
-            return group
-        }
-        store.commit(group)
-        for member in group { member.finish() }
-        let next = state.withLock { state -> PendingWrite? in
-            guard let first = state.queue.first else {
-                state.leading = false
-                return nil
-            }
-            first.leads = true
-            return first
-        }
-        for member in group where member !== pending { member.wake.signal() }
-        next?.wake.signal()
+        lead(store: store, caller: pending)
         if let error = pending.error { throw error }
     }
-}
 
+    /// Queues an async `pending` (its `resume` is called once it is committed or failed); starts a
+    /// leader on the group queue when no group is running.
+    func submit(asynchronous pending: PendingWrite, store: Store) {
+        if enqueue(pending) { queue.async { self.lead(store: store, caller: nil) } }
+    }
+
+    /// Appends `pending`; true when no group is running, so that the caller must lead.
+    private func enqueue(_ pending: PendingWrite) -> Bool {
+        state.withLock { state in
+            state.queue.append(pending)
+            guard !state.leading else { return false }
+            state.leading = true
+            return true
+        }
+    }
+
+    /// Leads: commits the group at the head of the queue, tells its members, then hands the lead on —
+    /// to the next blocking caller (woken to lead on its own thread), or to the group queue for an async
+    /// one — or, with the queue empty, stops leading. `caller` is the blocking caller on whose thread
+    /// this runs (its write heads the queue: a new leader found it empty, a promoted one was first), nil
+    /// on the group queue, which keeps leading while the next write is async.
+    private func lead(store: Store, caller: PendingWrite?) {
+        while true {
+            let group = state.withLock { state in
+                let group = Array(state.queue.prefix(Self.maxSize))
+                state.queue.removeFirst(group.count)
+                return group
+            }
+            store.commit(group)
+            for member in group { member.finish() }
+            let next = state.withLock { state -> PendingWrite? in
+                guard let first = state.queue.first else {
+                    state.leading = false
+                    return nil
+                }
+                if !first.isAsynchronous { first.leads = true }
+                return first
+            }
+            for member in group where member !== caller { member.complete() }
+            guard let next else { return }
+            if !next.isAsynchronous {
+                next.wake.signal()
+                return
+            }
+            if caller != nil {
+                queue.async { self.lead(store: store, caller: nil) }
+                return
+            }
+        }
+    }
+}

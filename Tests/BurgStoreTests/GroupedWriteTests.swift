@@ -74,15 +74,78 @@ import Testing
     /// Runs `body` for 0..<total on `threads` threads of their own (index i on thread i % threads) and
     /// returns when all are done.
     func onThreads(_ threads: Int, _ total: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        startThreads(threads, 0..<total, body).wait()
+    }
+
+    /// Starts `body` for `indices` on `threads` threads of their own; the group is left when all are done.
+    func startThreads(_ threads: Int, _ indices: Range<Int>, _ body: @escaping @Sendable (Int) -> Void) -> DispatchGroup {
         let done = DispatchGroup()
         for thread in 0..<threads {
             done.enter()
             Thread.detachNewThread {
-                for index in stride(from: thread, to: total, by: threads) { body(index) }
+                for index in stride(from: indices.lowerBound + thread, to: indices.upperBound, by: threads) { body(index) }
                 done.leave()
             }
         }
-        done.wait()
+        return done
+    }
+
+    /// Async callers (request handlers, suspended while they wait) and blocking callers at once: 300
+    /// writes from tasks and 100 from 8 threads. The lead passes between the store's group queue and
+    /// blocking callers; every caller gets its own outcome and every success is committed exactly once.
+    @Test(.timeLimit(.minutes(1))) func asyncAndBlockingWritesShareGroupsAndEachGetsItsOwnOutcome() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try openCounterStore(dir.storeConfiguration)
+        let before = store.statistics
+        let outcomes = Outcomes()
+        @Sendable func write(_ db: Database, _ index: Int) throws -> Int {
+            let value = try CounterSchema.increment(db, pid: Int32(index))
+            usleep(200)
+            if index % 10 == 0 { throw Refused(index: index) }
+            return value
+        }
+        @Sendable func outcome(_ result: () throws -> Int, _ index: Int) -> String {
+            do {
+                return "ok \(try result())"
+            } catch let error as Refused {
+                return error.index == index ? "refused" : "someone else's error"
+            } catch {
+                return "other \(error)"
+            }
+        }
+        let threads = startThreads(8, 300..<400) { index in
+            let result = outcome({ try store.groupedWrite { db in try write(db, index) } }, index)
+            outcomes.values.withLock { $0[index] = result }
+        }
+        await withTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    do {
+                        let value = try await store.groupedWrite { db in try write(db, index) }
+                        return (index, outcome({ value }, index))
+                    } catch {
+                        return (index, outcome({ throw error }, index))
+                    }
+                }
+            }
+            for await (index, result) in group { outcomes.values.withLock { $0[index] = result } }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            threads.notify(queue: .global()) { continuation.resume() }
+        }
+        let all = outcomes.values.withLock { $0 }
+        let total = 400
+        let refused = (0..<total).filter { $0 % 10 == 0 }
+        let succeeded = total - refused.count
+        #expect(all.count == total)
+        #expect(refused.allSatisfy { all[$0] == "refused" })
+        let values = all.values.filter { $0.hasPrefix("ok ") }
+        #expect(values.count == succeeded && Set(values).count == succeeded, "\(all.values.filter { !$0.hasPrefix("ok ") && $0 != "refused" })")
+        #expect(try await store.read { try CounterSchema.value($0) } == succeeded)
+        let statistics = store.statistics
+        #expect(statistics.writes - before.writes == succeeded)
+        let transactions = statistics.commitLatency.count - before.commitLatency.count
+        #expect(transactions < succeeded, "\(transactions) transactions for \(succeeded) writes")
     }
 
     /// Another connection holds the write lock for a while: the group waits and retries as a whole,

@@ -131,7 +131,14 @@ public struct RecordStore: Sendable {
     public func create(
         _ collectionName: String, _ values: [String: JSONValue], access: (Collection) throws -> RecordAccess?
     ) throws -> (collection: Collection, record: Record) {
-        try insert(collectionName, values, id: nil, access: access)
+        try store.groupedWrite { db in try inserted(db, collectionName, values, id: nil, access: access, saved: false) }
+    }
+
+    /// Async variant of ``create(_:_:access:)``: the caller suspends, no thread waits for the writer.
+    public func create(
+        _ collectionName: String, _ values: [String: JSONValue], access: @escaping @Sendable (Collection) throws -> RecordAccess?
+    ) async throws -> (collection: Collection, record: Record) {
+        try await store.groupedWrite { db in try inserted(db, collectionName, values, id: nil, access: access, saved: false) }
     }
 
     /// File fields name stored files; only uploads fill them (a client cannot point at other files).
@@ -145,45 +152,47 @@ public struct RecordStore: Sendable {
 
     /// Inserts the record; `saved`: its file fields already name the uploads just stored.
     private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?, saved: Bool = false) throws -> Record {
-        try insert(collectionName, values, id: id, access: { _ in access }, saved: saved).record
+        try store.groupedWrite { db in
+            try inserted(db, collectionName, values, id: id, access: { _ in access }, saved: saved).record
+        }
     }
 
-    private func insert(
-        _ collectionName: String, _ values: [String: JSONValue], id: String?, access: (Collection) throws -> RecordAccess?,
-        saved: Bool = false
+    /// The insert, inside a write: the collection read, `access` picked from it, the row, its rule
+    /// check, change feed entry and `afterWrite`.
+    private func inserted(
+        _ db: Database, _ collectionName: String, _ values: [String: JSONValue], id: String?,
+        access: (Collection) throws -> RecordAccess?, saved: Bool
     ) throws -> (collection: Collection, record: Record) {
-        try store.groupedWrite { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let access = try access(collection)
-            if !saved { try Self.refuseStoredFileNames(values, collection) }
-            let columns = try RecordValidator(collection).validate(values)
-            let now = FilterSQL.formatDate(Date())
-            let recordID = id ?? values["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? RecordID.generate()
-            guard RecordID.isValid(recordID) else {
-                throw ValidationError(collection: collection.name, fields: ["id": FieldError("validation_invalid_value", "Must be 15 characters of a-z and 0-9.")])
-            }
-            var names = ["\"id\"", "\"created\"", "\"updated\""]
-            var arguments: [(any DatabaseValueConvertible)?] = [recordID, now, now]
-            var stored: [String: (any DatabaseValueConvertible)?] = ["id": recordID, "created": now, "updated": now]
-            for field in collection.fields {
-                let value = Self.databaseValue(columns[field.name] ?? .null)
-                names.append(quoteIdentifier(field.name))
-                arguments.append(value)
-                stored[field.name] = value
-            }
-            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-            // Cached per connection (one per collection shape): preparing an insert compiles the
-            // collection's search-index triggers, which cost more than the insert itself.
-            let statement = try db.cachedStatement(
-                sql: "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(placeholders))")
-            try Self.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
-            // The create rule judges the record as it would be stored; failing it undoes the insert.
-            try Self.require(db, collection, recordID, access, else: .forbidden)
-            try ChangeFeed.append(db, collection, recordID, .create)
-            try afterWrite?(db, .create, collection, recordID)
-            // The record as stored, from the values just inserted (no trigger or default changes a row).
-            return (collection, try Self.record(from: Row(stored), collection))
+        let collection = try CollectionRegistry.load(db, collectionName)
+        let access = try access(collection)
+        if !saved { try Self.refuseStoredFileNames(values, collection) }
+        let columns = try RecordValidator(collection).validate(values)
+        let now = FilterSQL.formatDate(Date())
+        let recordID = id ?? values["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? RecordID.generate()
+        guard RecordID.isValid(recordID) else {
+            throw ValidationError(collection: collection.name, fields: ["id": FieldError("validation_invalid_value", "Must be 15 characters of a-z and 0-9.")])
         }
+        var names = ["\"id\"", "\"created\"", "\"updated\""]
+        var arguments: [(any DatabaseValueConvertible)?] = [recordID, now, now]
+        var stored: [String: (any DatabaseValueConvertible)?] = ["id": recordID, "created": now, "updated": now]
+        for field in collection.fields {
+            let value = Self.databaseValue(columns[field.name] ?? .null)
+            names.append(quoteIdentifier(field.name))
+            arguments.append(value)
+            stored[field.name] = value
+        }
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        // Cached per connection (one per collection shape): preparing an insert compiles the
+        // collection's search-index triggers, which cost more than the insert itself.
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(placeholders))")
+        try Self.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
+        // The create rule judges the record as it would be stored; failing it undoes the insert.
+        try Self.require(db, collection, recordID, access, else: .forbidden)
+        try ChangeFeed.append(db, collection, recordID, .create)
+        try afterWrite?(db, .create, collection, recordID)
+        // The record as stored, from the values just inserted (no trigger or default changes a row).
+        return (collection, try Self.record(from: Row(stored), collection))
     }
 
     /// The record, or `.notFound` — also when `access` is given and the record does not match its rule

@@ -155,12 +155,11 @@ struct RecordsRoutes: Sendable {
         let name = try context.parameters.require("collection")
         let records = audited(identity, context, fields: Array(object.keys))
         do {
-            let (collection, record) = try await Self.blocking {
-                try records.create(name, object) { collection in
-                    guard collection.type != .auth else { throw AuthCollectionCreate() }
-                    return try rule(collection, \.create, identity).map {
-                        RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: object))
-                    }
+            // Async: the request waits for its group commit without holding a thread.
+            let (collection, record) = try await records.create(name, object) { collection in
+                guard collection.type != .auth else { throw AuthCollectionCreate() }
+                return try rule(collection, \.create, identity).map {
+                    RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: object))
                 }
             }
             return .json(present(record, collection, identity))
