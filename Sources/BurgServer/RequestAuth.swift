@@ -53,21 +53,3 @@ extension Request {
         return object
     }
 }
-
-extension Request {
-    /// The query string decoded as a form (`+` is a space, as browsers and PocketBase's SDKs send it;
-    /// `%2B` is a plus). The first value of a repeated name wins.
-    var formQuery: [String: String] {
-        var result: [String: String] = [:]
-        for pair in (uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
-                return String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
-            }
-            let name = decode(parts[0])
-            if result[name] == nil { result[name] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return result
-    }
-}

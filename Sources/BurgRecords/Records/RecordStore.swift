@@ -522,7 +522,7 @@ public struct RecordStore: Sendable {
 
     static func record(from row: Row, _ layout: RowLayout) throws -> Record {
         var values: [String: JSONValue] = [:]
-        values.reserveCapacity(layout.fields.count)
+        values.reserveCapacity(layout.fields.count + 5)  // room for the system keys `json` adds
         for (field, column) in layout.fields {
             let stored: DatabaseValue = column.map { row[$0] } ?? .null
             if field.isMultiple || field.type == .json {
