@@ -25,6 +25,31 @@ import Testing
         #expect(try fixture.records.list("patients", ListQuery()).totalItems == 0)
     }
 
+    /// The server's create: the rule is picked from the collection inside the write. A refusal thrown
+    /// there, a rule the record fails, or bad values store nothing; an allowed create answers the record
+    /// as stored, with the collection it read.
+    @Test func aCreateThatPicksItsRuleFromTheCollectionStoresOnlyWhatItAllows() async throws {
+        struct Refused: Error {}
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(RecordsFixture.patients())
+        await #expect(throws: Refused.self) {
+            _ = try await fixture.records.create("patients", ["patient_number": "P1", "name": "Ann"]) { _ in throw Refused() }
+        }
+        let onlyBob = RecordAccess(rule: "name = 'Bob'", context: FilterContext())
+        await #expect(throws: BurgRecords.RecordError.self) {
+            _ = try await fixture.records.create("patients", ["patient_number": "P2", "name": "Ann"]) { _ in onlyBob }
+        }
+        await #expect(throws: ValidationError.self) {
+            _ = try await fixture.records.create("patients", ["patient_number": "P3"]) { _ in nil }
+        }
+        let (collection, created) = try await fixture.records.create("patients", ["patient_number": "P4", "name": "Bob"]) { collection in
+            collection.name == "patients" ? onlyBob : nil
+        }
+        #expect(collection.name == "patients")
+        #expect(try fixture.records.get("patients", id: created.id) == created)
+        #expect(try fixture.records.list("patients", ListQuery()).totalItems == 1)
+    }
+
     @Test func aDuplicateUniqueValueIsAFieldErrorNotACrash() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())

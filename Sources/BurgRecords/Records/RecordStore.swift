@@ -127,14 +127,8 @@ public struct RecordStore: Sendable {
 
     /// ``create(_:_:id:files:access:)`` without uploads, for a caller that picks the access rule from
     /// the collection (a server route): the collection is read, the rule chosen and the record inserted
-    /// in one write transaction — no read before it. An error `access` throws (a refusal) changes nothing.
-    public func create(
-        _ collectionName: String, _ values: [String: JSONValue], access: (Collection) throws -> RecordAccess?
-    ) throws -> (collection: Collection, record: Record) {
-        try store.groupedWrite { db in try inserted(db, collectionName, values, id: nil, access: access, saved: false) }
-    }
-
-    /// Async variant of ``create(_:_:access:)``: the caller suspends, no thread waits for the writer.
+    /// in one write transaction — no read before it. An error `access` throws (a refusal) changes
+    /// nothing. Async: the caller suspends while the write waits for its group (no thread waits).
     public func create(
         _ collectionName: String, _ values: [String: JSONValue], access: @escaping @Sendable (Collection) throws -> RecordAccess?
     ) async throws -> (collection: Collection, record: Record) {
