@@ -135,10 +135,9 @@ final class PendingWrite: @unchecked Sendable {
     }
 }
 
-/// Where an async grouped write's body leaves its value for the continuation. `@unchecked Sendable`
-/// is safe: only the leader's thread touches it — the body writes it, then `resume` reads it — after
-/// the caller created it and before the continuation resumes.
-private final class ResultSlot<T>: @unchecked Sendable {
+/// Where an async grouped write's body leaves its value for the continuation: only the leader's thread
+/// touches it — the body writes it, then `resume` reads it.
+private final class ResultSlot<T> {
     var value: T?
 }
 

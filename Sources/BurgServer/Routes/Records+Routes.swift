@@ -118,17 +118,16 @@ struct RecordsRoutes: Sendable {
             input = try await body(request, context, collection)
         }
         defer { input.cleanUp() }
-        let rule = try rule(collection, \.create, identity)
         let body = input.values
         let files = input.files
+        let access = try createAccess(collection, identity, body)
         let record: BurgRecords.Record
         if collection.type == .auth {
             // Passwords are hashed and checked by the authenticator. A non-empty create rule is checked
             // on the stored record, which is removed again if it fails (not atomic: a crash in between
             // leaves the account; the default `users` rule is empty, so this path is rare).
             record = try await authenticator.createRecord(collection: collection.name, values: body, files: files, by: identity)
-            if let rule {
-                let access = RecordAccess(rule: rule, context: RequestAuth.filterContext(identity, body: body))
+            if let access {
                 do {
                     _ = try records.get(collection.name, id: record.id, access: access)
                 } catch {
@@ -137,7 +136,6 @@ struct RecordsRoutes: Sendable {
                 }
             }
         } else {
-            let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
             let records = audited(identity, context, fields: Array(body.keys) + Array(files.keys))
             record = try await Self.blocking { try records.create(collection.name, body, files: files, access: access) }
         }
@@ -158,14 +156,18 @@ struct RecordsRoutes: Sendable {
             // Async: the request waits for its group commit without holding a thread.
             let (collection, record) = try await records.create(name, object) { collection in
                 guard collection.type != .auth else { throw AuthCollectionCreate() }
-                return try rule(collection, \.create, identity).map {
-                    RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: object))
-                }
+                return try createAccess(collection, identity, object)
             }
             return .json(present(record, collection, identity))
         } catch is AuthCollectionCreate {
             return nil
         }
+    }
+
+    /// The caller's create rule as a check of the record to be stored (`@request.body.*` from `body`);
+    /// nil when there is nothing to check, 403 for a superusers-only create.
+    private func createAccess(_ collection: Collection, _ identity: AuthIdentity?, _ body: [String: JSONValue]) throws -> RecordAccess? {
+        try rule(collection, \.create, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
     }
 
     /// Thrown inside ``createFromJSON(_:_:_:)``'s write (rolling it back before anything is written)
