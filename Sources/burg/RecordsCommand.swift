@@ -72,14 +72,26 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "ndjson or csv (default: from the file's extension).") var format: ImportOptions.Format?
     @Option(name: .customLong("batch-size"), help: "Records per transaction.") var batchSize: Int = 1_000
     @Option(name: .customLong("on-error"), help: "abort or skip.") var onError: ImportOptions.OnError = .abort
+    @Option(name: .customLong("max-line-length"), help: "The longest line (or CSV record) accepted, in bytes; a longer one stops the import (default 16 MiB).")
+    var maxLineLength: Int = ImportOptions().maxLineLength
     @Flag(name: .customLong("dry-run"), help: "Validate only; commit nothing.") var dryRun = false
     @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        do {
+            _ = try BoundedNumber.integer(String(batchSize), "--batch-size", in: 1...ImportOptions.maxBatchSize)
+            _ = try BoundedNumber.integer(String(maxLineLength), "--max-line-length", in: 1...(1 << 30))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {
             var options = ImportOptions()
             options.format = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .ndjson)
-            options.batchSize = max(1, batchSize)
+            options.batchSize = batchSize
+            options.maxLineLength = maxLineLength
             options.onError = onError
             options.dryRun = dryRun
             let store = try dataDir.openStore()

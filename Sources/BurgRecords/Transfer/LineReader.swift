@@ -1,32 +1,47 @@
 import Foundation
 
 /// Reads a file descriptor in 1 MiB chunks and yields lines (without the newline), keeping memory flat
-/// whatever the file size. A final line without a newline is yielded too; `\r\n` endings are accepted.
+/// whatever the file size: a line longer than `maxLineLength` bytes (or an endless stream without a
+/// newline, such as `/dev/zero`) throws ``LineTooLong`` once that many bytes are buffered. A final line
+/// without a newline is yielded too; `\r\n` endings are accepted.
 struct LineReader {
+    /// A line past the limit; `bytes` is the limit.
+    struct LineTooLong: Error { var bytes: Int }
+
     private let descriptor: Int32
+    private let maxLineLength: Int
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where the search for the next newline goes on (bytes before it hold none), so a long line is
+    /// scanned once, not once per chunk.
+    private var scanned = 0
     private var exhausted = false
     private let chunkSize = 1 << 20
     private(set) var bytesRead = 0
 
-    init(descriptor: Int32) {
+    init(descriptor: Int32, maxLineLength: Int = ImportOptions().maxLineLength) {
         self.descriptor = descriptor
+        self.maxLineLength = maxLineLength
     }
 
     /// The next line's bytes, or nil at the end.
     mutating func next() throws -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = buffer[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
                 var line = buffer[start..<newline]
                 start = newline + 1
+                scanned = start
                 if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+                guard line.count <= maxLineLength else { throw LineTooLong(bytes: maxLineLength) }
                 return line
             }
+            scanned = buffer.count
+            guard buffer.count - start <= maxLineLength else { throw LineTooLong(bytes: maxLineLength) }
             if exhausted {
                 guard start < buffer.count else { return nil }
                 let line = buffer[start...]
                 start = buffer.count
+                scanned = start
                 return line
             }
             try fill()
@@ -36,6 +51,7 @@ struct LineReader {
     private mutating func fill() throws {
         if start > 0 {
             buffer.removeSubrange(0..<start)
+            scanned -= start
             start = 0
         }
         let oldCount = buffer.count

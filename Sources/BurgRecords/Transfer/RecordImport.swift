@@ -18,11 +18,16 @@ public struct ImportOptions: Sendable {
 
     public var format: Format = .ndjson
     public var batchSize: Int = 1_000
+    /// The largest ``batchSize`` accepted (a batch is one transaction held in memory).
+    public static let maxBatchSize = 100_000
     /// Validate only; commit nothing.
     public var dryRun: Bool = false
     public var onError: OnError = .abort
     /// At most this many line errors are kept in the report (all are counted).
     public var maxReportedErrors: Int = 100
+    /// A line (a CSV record, with its quoted line breaks) longer than this stops the import: memory
+    /// stays bounded whatever the input, `/dev/zero` included.
+    public var maxLineLength: Int = 16 << 20
 
     public init() {}
 }
@@ -56,7 +61,7 @@ public struct ImportProgress: Sendable {
 
 /// Why an import could not run at all (as opposed to bad lines, which the report lists).
 public struct ImportError: BurgError {
-    public enum Code: Sendable { case cannotOpen, badHeader, aborted }
+    public enum Code: Sendable { case cannotOpen, badHeader, aborted, lineTooLong }
     public var code: Code
     public var path: String
     public var message: String
@@ -66,7 +71,7 @@ public struct ImportError: BurgError {
     public var exitCode: Int32 {
         switch code {
         case .cannotOpen: ExitStatus.noInput
-        case .badHeader, .aborted: ExitStatus.dataError
+        case .badHeader, .aborted, .lineTooLong: ExitStatus.dataError
         }
     }
 }
@@ -94,8 +99,15 @@ public struct RecordImporter: Sendable {
         }
         defer { if !standardInput { close(descriptor) } }
         var status = stat()
-        let totalBytes = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
-        return try run(LineReader(descriptor: descriptor), name: path.string, totalBytes: totalBytes,
+        guard fstat(descriptor, &status) == 0 else {
+            throw ImportError(code: .cannotOpen, path: path.string, message: SystemError(call: "fstat", errno: errno).message)
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw ImportError(code: .cannotOpen, path: path.string,
+                message: "is a directory; name an NDJSON or CSV file in it, or - for standard input")
+        }
+        let totalBytes = (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
+        return try run(LineReader(descriptor: descriptor, maxLineLength: options.maxLineLength), name: path.string, totalBytes: totalBytes,
                        into: collectionName, options: options, progress: progress)
     }
 
@@ -168,7 +180,20 @@ public struct RecordImporter: Sendable {
         }
         defer { _ = inFlight?.wait() }  // never leave a write running behind a thrown error
 
-        while let line = try reader.next() {
+        func nextLine() throws -> ArraySlice<UInt8>? {
+            do {
+                return try reader.next()
+            } catch let error as LineReader.LineTooLong {
+                try settle()  // the batch in flight decides first, and counts as committed before it
+                report.bytesRead = reader.bytesRead
+                throw ImportError(code: .lineTooLong, path: name,
+                    message: "line \(report.lines + 1) is longer than \(error.bytes) bytes, so this is not NDJSON or CSV with one record a line "
+                        + "(or its records are that large: raise the limit with --max-line-length); \(report.imported) records committed before it",
+                    report: report)
+            }
+        }
+        var csvRecordBytes = 0
+        while let line = try nextLine() {
             report.lines += 1
             let values: [String: JSONValue]
             switch options.format {
@@ -181,7 +206,14 @@ public struct RecordImporter: Sendable {
                 values = object
                 recordStartLine = report.lines
             case .csv:
-                if !csv.isIncomplete { recordStartLine = report.lines }
+                if !csv.isIncomplete { recordStartLine = report.lines; csvRecordBytes = 0 }
+                // A quoted field's line breaks join lines into one record, which the same limit bounds.
+                csvRecordBytes += line.count + 1
+                if csvRecordBytes > options.maxLineLength {
+                    throw ImportError(code: .lineTooLong, path: name,
+                        message: "the CSV record from line \(recordStartLine) is longer than \(options.maxLineLength) bytes "
+                            + "(a quote that is never closed?); \(report.imported) records committed before it", report: report)
+                }
                 let fields: [String]
                 do {
                     guard let complete = try csv.consume(line) else { continue }
