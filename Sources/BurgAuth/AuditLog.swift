@@ -67,17 +67,16 @@ public struct AuditLog: Sendable {
     /// A page of entries matching `filter` (the filter language over `at, actor, action, collection,
     /// recordId, ip, detail`), newest first unless `sort` says otherwise; totals are exact.
     public func list(filter: String = "", sort: String = "", page: Int = 1, perPage: Int = 30) throws -> (items: [AuditEntry], totalItems: Int) {
-        guard page >= 1, (1...ListQuery.maxPerPage).contains(perPage) else {
-            throw RecordError(.invalidQuery, collection: "_audit",
-                message: "page must be ≥ 1 and perPage between 1 and \(ListQuery.maxPerPage)")
-        }
+        var bounds = ListQuery()
+        (bounds.page, bounds.perPage) = (page, perPage)
+        try bounds.checkBounds("_audit")
         let fields = AuditFields()
         let condition = try FilterSQL.compile(filter, fields: fields)
         let order = try SortOrder(sort, fields: fields).sql(fields: fields) ?? "\"at\" DESC"
         return try store.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT * FROM _audit WHERE \(condition.sql) ORDER BY \(order), "id" DESC LIMIT ? OFFSET ?
-                """, arguments: condition.arguments + [perPage, (page - 1) * perPage])
+                """, arguments: condition.arguments + [perPage, bounds.offset])
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _audit WHERE \(condition.sql)", arguments: condition.arguments) ?? 0
             let items = rows.map { row -> AuditEntry in
                 var entry = AuditEntry(action: row["action"], actor: row["actor"], collection: row["collection"],

@@ -209,7 +209,10 @@ public struct JobQueue: Sendable {
 
     /// Jobs matching `state`/`kind`/`queue`, newest first, with the exact total.
     public func list(state: JobState? = nil, kind: String? = nil, queue: String? = nil, page: Int = 1, perPage: Int = 30) throws -> (items: [Job], totalItems: Int) {
-        guard page >= 1, (1...500).contains(perPage) else { throw JobError(.invalidArguments, "page must be ≥ 1 and perPage 1…500") }
+        // Bounded so that the offset below cannot overflow (a page number comes from outside).
+        guard (1...Int(Int32.max)).contains(page), (1...500).contains(perPage) else {
+            throw JobError(.invalidArguments, "page must be from 1 to \(Int32.max) and perPage from 1 to 500")
+        }
         var conditions: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let state { conditions.append("state = ?"); arguments.append(state.rawValue) }

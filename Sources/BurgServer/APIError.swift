@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import NIOHTTP1
 
 /// An error as PocketBase sends it: `{"status", "message", "data": {field: {code, message}}}`.
 /// Every error a route throws becomes one of these in ``ErrorMiddleware``; nothing else (no stack
@@ -41,6 +42,9 @@ public struct APIError: Error, Sendable {
             return error
         case let error as ValidationError:
             return APIError(.badRequest, "Failed to validate the submitted data.", data: error.fields)
+        case let error as NumberParameterError:
+            return APIError(.badRequest, error.description,
+                            data: [error.name: FieldError("validation_invalid_number", error.description)])
         case let error as FilterError:
             return APIError(.badRequest, "Invalid filter or sort: \(error.description)")
         case let error as BurgRecords.RecordError:
@@ -48,10 +52,18 @@ public struct APIError: Error, Sendable {
             case .notFound: return .notFound
             case .forbidden: return APIError(.badRequest, "Failed to create record: the create rule does not allow it.")
             case .invalidQuery: return APIError(.badRequest, error.message)
+            case .protected: return APIError(.badRequest, error.message)
+            case .brokenRule:
+                // The message holds the rule's text, which is not the caller's to read: logged only.
+                logger.error("access rule does not compile", metadata: ["error": "\(error)"])
+                return APIError(.badRequest, "The collection's access rule is invalid; a superuser has to correct it.")
             }
         case let error as SchemaError:
             switch error.code {
             case .collectionMissing: return APIError(.notFound, "Missing collection context.")
+            case .invalidRule:
+                return APIError(.badRequest, "Failed to validate the submitted data.",
+                                data: [error.field ?? "rule": FieldError("validation_invalid_rule", "Invalid rule: \(error.message)")])
             default: return APIError(.badRequest, error.description)
             }
         case let error as AuthError:
@@ -62,6 +74,10 @@ public struct APIError: Error, Sendable {
             return error.code == .notFound ? .notFound : APIError(.internalServerError, "Something went wrong while reading the file.")
         case let error as JSONValue.ParseError:
             return APIError(.badRequest, "The request body is not valid JSON: \(error.description).")
+        case is HTTPParserError:
+            // A body cut short, a malformed chunk: the request is broken, not the server.
+            return APIError(.badRequest, "The request is malformed HTTP (its body is cut short or wrongly framed).",
+                            headers: [.connection: "close"])
         case let error as HTTPError:
             return APIError(error.status, error.body ?? error.status.reasonPhrase)
         case let error as any HTTPResponseError:

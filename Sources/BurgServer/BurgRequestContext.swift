@@ -14,8 +14,10 @@ public struct BurgRequestContext: RequestContext, RemoteAddressRequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// Request bodies above this are refused with 413 before they are read (files have their own limit).
-    public var maxUploadSize: Int { 32 << 20 }
+    /// JSON and form bodies above this are refused with 413 (before they are read when their length is
+    /// declared; see ``BodyLimitMiddleware``). Multipart uploads have their own limit.
+    public static let maxBodySize = 32 << 20
+    public var maxUploadSize: Int { Self.maxBodySize }
 
     /// The client's IP address as text ("unknown" for a Unix socket).
     public var clientIP: String { remoteAddress?.ipAddress ?? "unknown" }

@@ -5,6 +5,7 @@ import BurgRecords
 import BurgStore
 import Hummingbird
 import Logging
+import NIOCore
 import SystemPackage
 
 /// Where and how the HTTP API listens.
@@ -21,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// route on average, and in a burst; 0: no limit beyond the sign-in routes' own.
     public var rateLimit = 0.0
     public var rateBurst = 100
+    /// A connection that sends nothing for this long — idle between requests, or stalled in the middle
+    /// of a request's head or body — is closed, so slow or half-sent requests cannot pile up.
+    public var idleTimeout: Duration = .seconds(60)
     /// How long `/api/health` reuses its full check (probes in between only prove the database answers).
     public var healthInterval: Duration = .seconds(10)
     /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
@@ -39,6 +43,7 @@ public func buildApplication(
     // Outermost: the log line sees the final status, errors included.
     router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBodySize: BurgRequestContext.maxBodySize, maxUploadSize: configuration.maxUploadSize))
     if configuration.rateLimit > 0 {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))
     }
@@ -57,6 +62,7 @@ public func buildApplication(
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     var application = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
         logger: logger)
     application.addServices(broker)

@@ -21,6 +21,8 @@ final class RealtimeBroker: Service, Sendable {
         var continuation: AsyncStream<String>.Continuation
         var subscriptions: Set<String> = []
         var identity: AuthIdentity?
+        /// Set by the first subscription: from then on only its identity may change the subscriptions.
+        var bound = false
     }
 
     private let store: Store
@@ -44,13 +46,25 @@ final class RealtimeBroker: Service, Sendable {
         return (id, stream)
     }
 
-    /// Sets a client's subscriptions and identity; false when there is no such client.
-    func subscribe(_ id: String, _ subscriptions: [String], identity: AuthIdentity?) -> Bool {
+    enum SubscribeOutcome { case subscribed, noSuchClient, otherIdentity }
+
+    /// Sets a client's subscriptions and identity. The identity of the first subscription binds the
+    /// client: later ones must come from the same record, or — a guest signing in — from a guest
+    /// client upgrading to a record (as PocketBase allows). Anything else is `otherIdentity`, so a
+    /// client id seen by someone else cannot be taken over.
+    func subscribe(_ id: String, _ subscriptions: [String], identity: AuthIdentity?) -> SubscribeOutcome {
         clients.withLock { clients in
-            guard clients[id] != nil else { return false }
-            clients[id]!.subscriptions = Set(subscriptions)
-            clients[id]!.identity = identity
-            return true
+            guard var client = clients[id] else { return .noSuchClient }
+            if client.bound, let bound = client.identity {
+                guard let identity, identity.collectionId == bound.collectionId, identity.recordId == bound.recordId else {
+                    return .otherIdentity
+                }
+            }
+            client.bound = true
+            client.subscriptions = Set(subscriptions)
+            client.identity = identity
+            clients[id] = client
+            return .subscribed
         }
     }
 
@@ -150,6 +164,8 @@ final class RealtimeBroker: Service, Sendable {
 
 /// `GET /api/realtime` (the event stream) and `POST /api/realtime` (subscriptions).
 struct RealtimeRoutes: Sendable {
+    /// The longest subscription topic accepted (a topic carries its options as a query string).
+    static let maxTopicLength = 2_500
     let broker: RealtimeBroker
     let auth: RequestAuth
 
@@ -181,7 +197,7 @@ struct RealtimeRoutes: Sendable {
             var subscriptions: [String] = []
             if case .array(let items)? = body["subscriptions"] {
                 for item in items {
-                    guard case .string(let topic) = item, !topic.isEmpty, topic.utf8.count <= 2_500 else {
+                    guard case .string(let topic) = item, !topic.isEmpty, topic.utf8.count <= Self.maxTopicLength else {
                         throw APIError(.badRequest, "Failed to load the submitted data.",
                                        data: ["subscriptions": FieldError("validation_invalid_value", "Subscriptions are strings.")])
                     }
@@ -189,10 +205,12 @@ struct RealtimeRoutes: Sendable {
                 }
             }
             let identity = try await auth.identity(request, context)
-            guard broker.subscribe(clientID, subscriptions, identity: identity) else {
-                throw APIError(.notFound, "Missing or invalid client id.")
+            switch broker.subscribe(clientID, subscriptions, identity: identity) {
+            case .subscribed: return Response(status: .noContent)
+            case .noSuchClient: throw APIError(.notFound, "Missing or invalid client id.")
+            case .otherIdentity:
+                throw APIError(.forbidden, "The current and the previous request authorization don't match.")
             }
-            return Response(status: .noContent)
         }
     }
 }

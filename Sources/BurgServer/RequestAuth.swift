@@ -37,7 +37,7 @@ struct RequestAuth: Sendable {
             case .array, .object: values[["body", key]] = .string(value.jsonText)
             }
         }
-        return FilterContext(request: values)
+        return FilterContext(request: values, viewer: identity?.isSuperuser == true ? .administrator : .client(authId: identity?.recordId ?? ""))
     }
 }
 

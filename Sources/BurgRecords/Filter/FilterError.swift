@@ -31,9 +31,10 @@ public struct FilterError: BurgError, Equatable {
     }
 
     public var description: String {
-        let caret = String(repeating: " ", count: max(0, position - 1)) + "^"
         let shown = text.count <= 200 ? text : String(text.prefix(200)) + "…"
-        return "invalid \(code == .invalidSort ? "sort" : "filter") at position \(position): \(message)\n  \(shown)\n  \(caret)"
+        // The caret points into the text shown, or is left out when the position is past it.
+        let caret = position <= 201 ? "\n  " + String(repeating: " ", count: max(0, position - 1)) + "^" : ""
+        return "invalid \(code == .invalidSort ? "sort" : "filter") at position \(position): \(message)\n  \(shown)\(caret)"
     }
 
     public var exitCode: Int32 { ExitStatus.usage }

@@ -55,10 +55,25 @@ public struct FilterContext: Sendable {
     /// an absent key compiles to NULL.
     public var request: [[String]: FilterValue]
 
-    public init(now: Date = Date(), request: [[String]: FilterValue] = [:]) {
+    /// Whose filter and sort this is: it decides which emails of auth records the client may name.
+    /// Access rules are the administrator's and always see every field.
+    public var viewer: FilterViewer
+
+    public init(now: Date = Date(), request: [[String]: FilterValue] = [:], viewer: FilterViewer = .administrator) {
         self.now = now
         self.request = request
+        self.viewer = viewer
     }
+}
+
+/// Who sent a filter or sort. A client's may name an auth record's `email` only where that email is
+/// visible to them (their own record, or `emailVisibility` on), and may not reach `_superusers` through
+/// a relation at all — else a filter could confirm a person's address without ever showing it.
+public enum FilterViewer: Sendable, Equatable {
+    /// Superusers, the CLI, Burg's own code: every field.
+    case administrator
+    /// A signed-in record (`id`) or a guest (`""`).
+    case client(authId: String)
 }
 
 /// A filter compiled to a parameterised SQL condition. Every value of the filter is in ``arguments``;

@@ -9,9 +9,17 @@ public struct SortOrder: Sendable, Equatable {
 
     public var terms: [Term]
 
-    /// Parses `text`; unknown fields are refused (never silently ignored).
+    /// At most this many terms (SQLite refuses an ORDER BY past 2,000, and no listing needs more).
+    public static let maxTerms = 32
+
+    /// Parses `text`; unknown fields are refused (never silently ignored), and so is a sort longer than
+    /// ``FilterExpression/maxLength`` characters or with more than ``maxTerms`` terms.
     public init(_ text: String, fields: some FilterFieldResolver) throws(FilterError) {
         terms = []
+        guard text.utf8.count <= FilterParser.maxLength else {
+            throw FilterError(.invalidSort, position: FilterParser.maxLength,
+                message: "longer than \(FilterParser.maxLength) characters", text: text)
+        }
         var position = 1
         for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
             defer { position += raw.count + 1 }
@@ -28,6 +36,9 @@ public struct SortOrder: Sendable, Equatable {
                 throw FilterError(.invalidSort, position: position + leading,
                     message: "unknown sort field \"\(name)\" (known: \(fields.knownFields.prefix(20).joined(separator: ", ")))",
                     text: text)
+            }
+            guard terms.count < Self.maxTerms else {
+                throw FilterError(.invalidSort, position: position + leading, message: "more than \(Self.maxTerms) sort terms", text: text)
             }
             terms.append(Term(path: path, descending: descending))
         }

@@ -37,6 +37,8 @@ public struct Record: Sendable, Equatable {
 /// What to list: PocketBase's `page`, `perPage`, `filter`, `sort`, `skipTotal`.
 public struct ListQuery: Sendable {
     public static let maxPerPage = 500
+    /// The largest page number: with ``maxPerPage`` its offset stays far inside SQLite's and Int's range.
+    public static let maxPage = Int(Int32.max)
     public var page: Int = 1
     public var perPage: Int = 30
     public var filter: String = ""
@@ -50,6 +52,18 @@ public struct ListQuery: Sendable {
     /// `page` is then not used for the offset). Must come with the same `sort`.
     public var cursor: String?
     public init() {}
+
+    /// Refuses a page or perPage outside ``ListQuery/maxPage`` and ``ListQuery/maxPerPage``, so the
+    /// offset computed from them cannot overflow.
+    public func checkBounds(_ collection: String) throws(RecordError) {
+        guard (1...Self.maxPage).contains(page), (1...Self.maxPerPage).contains(perPage) else {
+            throw RecordError(code: .invalidQuery, collection: collection,
+                message: "page must be from 1 to \(Self.maxPage) and perPage from 1 to \(Self.maxPerPage)")
+        }
+    }
+
+    /// The rows before this page; ``checkBounds(_:)`` keeps it far from overflowing.
+    public var offset: Int { (page - 1) * perPage }
 }
 
 /// A page of records with exact totals (`-1` when `skipTotal`).
@@ -70,6 +84,10 @@ public struct RecordError: BurgError, Equatable {
         case invalidQuery = "record_invalid_query"
         /// A create the collection's create rule does not allow.
         case forbidden = "record_forbidden"
+        /// The collection's access rule does not compile (the message holds its text: for operators only).
+        case brokenRule = "record_broken_rule"
+        /// A record Burg needs (the last superuser): it cannot be deleted.
+        case protected = "record_protected"
     }
 
     public var code: Code
@@ -77,7 +95,15 @@ public struct RecordError: BurgError, Equatable {
     public var message: String
 
     public var description: String { "collection \"\(collection)\": \(message)" }
-    public var exitCode: Int32 { code == .notFound ? ExitStatus.noInput : code == .forbidden ? ExitStatus.noPermission : ExitStatus.usage }
+    public var exitCode: Int32 {
+        switch code {
+        case .notFound: ExitStatus.noInput
+        case .forbidden: ExitStatus.noPermission
+        case .invalidQuery: ExitStatus.usage
+        case .brokenRule: ExitStatus.config
+        case .protected: ExitStatus.dataError
+        }
+    }
 }
 
 /// An access rule to enforce on one record operation: the rule (filter language) the record must match,
@@ -214,11 +240,23 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// A collection's access rule as SQL. Rules are checked when they are stored; one stored before that
+    /// check, that no longer compiles, fails the request with an error that does not show the rule's text
+    /// (which is the administrator's, not the caller's to read).
+    static func compileRule(_ rule: String, _ fields: CollectionFields, _ context: FilterContext, _ collection: Collection) throws -> FilterSQL {
+        do {
+            return try FilterSQL.compile(rule, fields: fields, context: context)
+        } catch {
+            throw RecordError(code: .brokenRule, collection: collection.name,
+                message: "an access rule of this collection is invalid (\(error.description)); a superuser has to correct it")
+        }
+    }
+
     /// Throws `code` unless record `id` matches `access`'s rule (nothing to check without one).
     static func require(_ db: Database, _ collection: Collection, _ id: String, _ access: RecordAccess?, else code: RecordError.Code) throws {
         guard let access, !access.rule.isEmpty else { return }
         let fields = try CollectionFields.reading(db, collection)
-        let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
+        let condition = try Self.compileRule(access.rule, fields, access.context, collection)
         let table = quoteIdentifier(collection.name)
         let matches = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE \(table).\"id\" = ? AND \(condition.sql)",
                                         arguments: [id] + condition.arguments) ?? false
@@ -238,7 +276,7 @@ public struct RecordStore: Sendable {
         return try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             let fields = try CollectionFields.reading(db, collection)
-            let condition = try FilterSQL.compile(access.rule, fields: fields, context: access.context)
+            let condition = try Self.compileRule(access.rule, fields, access.context, collection)
             let table = quoteIdentifier(collection.name)
             var names = ["\"id\"", "\"created\"", "\"updated\""]
             var arguments: [(any DatabaseValueConvertible)?] = ["id", "created", "updated"].map { key in
@@ -340,6 +378,12 @@ public struct RecordStore: Sendable {
             if db.changesCount == 0 {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
             }
+            // A system auth collection (`_superusers`) keeps one record: without it nobody could administer.
+            if collection.system, collection.type == .auth,
+               try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") == 0 {
+                throw RecordError(code: .protected, collection: collection.name,
+                    message: "\(id) is the last superuser and cannot be deleted; create another superuser first")
+            }
             try ChangeFeed.append(db, collection, id, .delete, deleted: before.json)
             try afterWrite?(db, .delete, collection, id)
             return collection
@@ -419,10 +463,7 @@ public struct RecordStore: Sendable {
     public func list(
         _ collectionName: String, _ query: ListQuery, rule: (Collection) throws -> String?
     ) throws -> (collection: Collection, result: ListResult) {
-        guard query.page >= 1, (1...ListQuery.maxPerPage).contains(query.perPage) else {
-            throw RecordError(code: .invalidQuery, collection: collectionName,
-                message: "page must be ≥ 1 and perPage between 1 and \(ListQuery.maxPerPage)")
-        }
+        try query.checkBounds(collectionName)
         return try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
             var query = query
@@ -433,10 +474,12 @@ public struct RecordStore: Sendable {
 
     /// One page of `query` over `collection`, in the caller's read transaction.
     private static func page(_ db: Database, _ collection: Collection, _ query: ListQuery) throws -> ListResult {
-        let fields = try CollectionFields.reading(db, collection)
+        let ruleFields = try CollectionFields.reading(db, collection)
+        // The client's filter and sort see only what the caller may see; the rule sees everything.
+        let fields = ruleFields.seen(by: query.context.viewer)
         var condition = try FilterSQL.compile(query.filter, fields: fields, context: query.context)
         if let rule = query.rule, !rule.isEmpty {
-            condition = try FilterSQL.compile(rule, fields: fields, context: query.context).and(condition)
+            condition = try Self.compileRule(rule, ruleFields, query.context, collection).and(condition)
         }
         let sort = try SortOrder(query.sort, fields: fields)
         let table = quoteIdentifier(collection.name)
@@ -444,7 +487,7 @@ public struct RecordStore: Sendable {
         let terms = sort.terms.compactMap { term in fields.resolve(term.path).map { (sql: $0.sql, descending: term.descending) } }
         var page = condition.sql
         var pageArguments = condition.arguments
-        var offset = (query.page - 1) * query.perPage
+        var offset = query.offset
         if let token = query.cursor, !token.isEmpty {
             guard let cursor = ListCursor(token: token), cursor.sort == query.sort, cursor.keys.count == terms.count else {
                 throw RecordError(code: .invalidQuery, collection: collection.name,

@@ -109,6 +109,11 @@ public struct Collection: Sendable, Equatable, Codable {
         try c.encode(updated, forKey: .updated)
     }
 
+    /// At most this many fields (SQLite's tables end at 2,000 columns; far past what a form needs).
+    public static let maxFields = 1000
+    /// Each access rule at most this long (the filter language's own limit).
+    public static var maxRuleLength: Int { FilterParser.maxLength }
+
     /// Names of the columns every collection has.
     public static let systemFields = ["id", "created", "updated"]
 
@@ -123,6 +128,10 @@ public struct Collection: Sendable, Equatable, Codable {
         // The id names the collection's directory of files and its index tables: a plain name only.
         guard !id.isEmpty, id.utf8.count <= 64, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }) else {
             throw SchemaError(.invalidName, collection: name, message: "a collection id is 1–64 letters, digits or _")
+        }
+        guard fields.count <= Self.maxFields else {
+            throw SchemaError(.invalidOptions, collection: name,
+                message: "has \(fields.count) fields; a collection has at most \(Self.maxFields)")
         }
         var seen = Set<String>()
         var seenIDs = Set<String>()

@@ -96,11 +96,16 @@ public struct CollectionRegistry: Sendable {
                 if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
                     throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
                 }
+                if let holder = try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE id = ?", arguments: [collection.id]) {
+                    throw SchemaError(.idTaken, collection: collection.name,
+                        message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
+                }
                 try Self.checkRelations(db, collection)
                 var created = collection
                 created.created = FilterSQL.formatDate(Date())
                 created.updated = created.created
                 try Self.createTable(db, created, as: created.name)
+                try Self.checkRules(db, created)
                 try SearchIndex.create(db, created)
                 try db.execute(
                     sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
@@ -115,6 +120,9 @@ public struct CollectionRegistry: Sendable {
     public func delete(_ name: String, force: Bool = false) throws {
         let deleted = try store.write { db in
             let collection = try Self.load(db, name)
+            guard !collection.system else {
+                throw SchemaError(.protected, collection: collection.name, message: "is a system collection Burg needs; it cannot be deleted")
+            }
             if !force {
                 let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
                 if count > 0 {
@@ -148,7 +156,14 @@ public struct CollectionRegistry: Sendable {
             let old = try Self.load(db, name)
             var updated = new
             updated.id = old.id
+            updated.system = old.system
             updated.created = old.created
+            // A base table has no password or tokenKey column, so an auth collection cannot come from one
+            // (nor the reverse without losing its credentials): PocketBase refuses this too.
+            guard old.type == new.type else {
+                throw SchemaError(.invalidOptions, collection: old.name,
+                    message: "is a \(old.type.rawValue) collection and cannot become \(new.type.rawValue); create a new collection and import the records")
+            }
             updated.updated = FilterSQL.formatDate(Date())
             if old.name.lowercased() != new.name.lowercased(),
                try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
@@ -156,6 +171,7 @@ public struct CollectionRegistry: Sendable {
             }
             try Self.checkRelations(db, updated)
             try SchemaMigration(old: old, new: updated, force: force).apply(db)
+            try Self.checkRules(db, updated)
             try db.execute(
                 sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
                 arguments: [updated.name, try Self.encode(updated), updated.updated, updated.id])
@@ -202,6 +218,25 @@ public struct CollectionRegistry: Sendable {
             SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
             """, arguments: [table])
         for name in names { try db.execute(sql: "DROP INDEX \(quoteIdentifier(name))") }
+    }
+
+    /// Every access rule parses and names only fields the collection (and its relations) has, so a bad
+    /// rule is refused when it is stored instead of breaking every listing later. Runs after the table
+    /// exists in its new shape, in the same transaction.
+    static func checkRules(_ db: Database, _ collection: Collection) throws {
+        let rules: [(String, String?)] = [
+            ("listRule", collection.rules.list), ("viewRule", collection.rules.view), ("createRule", collection.rules.create),
+            ("updateRule", collection.rules.update), ("deleteRule", collection.rules.delete),
+        ]
+        // The collection in its new shape first, so that paths through a self-relation resolve against it.
+        let fields = CollectionFields(collection, all: [collection] + (try Self.all(db)))
+        for case (let key, let rule?) in rules where !rule.isEmpty {
+            do {
+                _ = try FilterSQL.compile(rule, fields: fields, context: FilterContext())
+            } catch {
+                throw SchemaError(.invalidRule, collection: collection.name, field: key, message: "\(error.description)")
+            }
+        }
     }
 
     private static func checkRelations(_ db: Database, _ collection: Collection) throws {

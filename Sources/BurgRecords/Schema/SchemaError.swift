@@ -11,6 +11,12 @@ public struct SchemaError: BurgError, Equatable {
         case collectionMissing = "schema_collection_missing"
         case wouldLoseData = "schema_would_lose_data"
         case referenced = "schema_referenced"
+        /// A collection Burg itself needs (`_superusers`, the default `users`): it cannot be deleted.
+        case protected = "schema_protected"
+        /// A collection id already taken by another collection.
+        case idTaken = "schema_id_taken"
+        /// An access rule that does not parse or names an unknown field.
+        case invalidRule = "schema_invalid_rule"
     }
 
     public var code: Code
@@ -35,7 +41,7 @@ public struct SchemaError: BurgError, Equatable {
     public var exitCode: Int32 {
         switch code {
         case .collectionMissing: ExitStatus.noInput
-        case .collectionExists, .wouldLoseData, .referenced: ExitStatus.dataError
+        case .collectionExists, .idTaken, .wouldLoseData, .referenced, .protected: ExitStatus.dataError
         default: ExitStatus.usage
         }
     }

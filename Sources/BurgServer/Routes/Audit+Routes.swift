@@ -13,14 +13,12 @@ struct AuditRoutes: Sendable {
         router.get("api/audit") { request, context -> Response in
             _ = try await auth.requireSuperuser(request, context)
             let query = request.formQuery
-            guard let page = Int(query["page"] ?? "1"), let perPage = Int(query["perPage"] ?? "30") else {
-                throw APIError(.badRequest, "page and perPage must be integers.")
-            }
+            let (page, perPage) = try RecordsRoutes.paging(query)
             let audit = self.audit
             let filter = query["filter"] ?? ""
             let sort = query["sort"] ?? ""
             let (items, total) = try await RecordsRoutes.blocking {
-                try audit.list(filter: filter, sort: sort, page: page, perPage: min(perPage, ListQuery.maxPerPage))
+                try audit.list(filter: filter, sort: sort, page: page, perPage: perPage)
             }
             let entries: [JSONValue] = items.map { entry in
                 .object([
@@ -29,10 +27,9 @@ struct AuditRoutes: Sendable {
                     "fields": .array(entry.fields.map(JSONValue.string)), "ip": .string(entry.ip), "detail": .string(entry.detail),
                 ])
             }
-            let shown = min(perPage, ListQuery.maxPerPage)
             return Response.json(.object([
-                "page": .number(Double(page)), "perPage": .number(Double(shown)), "totalItems": .number(Double(total)),
-                "totalPages": .number(Double((total + shown - 1) / shown)), "items": .array(entries),
+                "page": .number(Double(page)), "perPage": .number(Double(perPage)), "totalItems": .number(Double(total)),
+                "totalPages": .number(Double((total + perPage - 1) / perPage)), "items": .array(entries),
             ]))
         }
     }

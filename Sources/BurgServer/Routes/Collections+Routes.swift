@@ -42,7 +42,10 @@ struct CollectionsRoutes: Sendable {
         group.post { request, context -> Response in
             let identity = try await auth.requireSuperuser(request, context)
             let body = try await request.jsonObject(context: context)
-            let collection = try Self.decode(.object(body))
+            var decoded = try Self.decode(.object(body))
+            // Only Burg makes system collections (the underscore names are theirs).
+            decoded.system = false
+            let collection = decoded
             let registry = self.registry
             let created = try await RecordsRoutes.blocking { try registry.create(collection) }
             try await record("create", created.name, by: identity, context, fields: created.fields.map(\.name))
@@ -66,7 +69,13 @@ struct CollectionsRoutes: Sendable {
             let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
-            try await RecordsRoutes.blocking { try registry.delete(name) }
+            try await RecordsRoutes.blocking {
+                // The default users collection is where sign-up and the server's auth routes look first.
+                if try registry.get(name).name == AuthCollections.users {
+                    throw APIError(.badRequest, "The users collection is Burg's default auth collection and cannot be deleted.")
+                }
+                try registry.delete(name)
+            }
             try await record("delete", name, by: identity, context)
             return Response(status: .noContent)
         }

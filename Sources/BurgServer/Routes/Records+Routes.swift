@@ -1,4 +1,5 @@
 import BurgAuth
+import BurgCore
 import BurgRecords
 import BurgStore
 import Foundation
@@ -11,6 +12,8 @@ struct RecordsRoutes: Sendable {
     let store: Store
     let auth: RequestAuth
     let authenticator: Authenticator
+    /// How many relation levels one `expand` path may follow (PocketBase's limit too).
+    static let maxExpandDepth = 6
     /// The largest multipart body (files included) a create or update may send.
     var maxUploadSize = ServerConfiguration().maxUploadSize
 
@@ -57,14 +60,7 @@ struct RecordsRoutes: Sendable {
         let name = try context.parameters.require("collection")
         let parameters = request.formQuery
         var query = ListQuery()
-        if let page = parameters["page"] {
-            guard let value = Int(page), value >= 1 else { throw APIError(.badRequest, "page must be a positive integer.") }
-            query.page = value
-        }
-        if let perPage = parameters["perPage"] {
-            guard let value = Int(perPage), value >= 1 else { throw APIError(.badRequest, "perPage must be a positive integer.") }
-            query.perPage = min(value, ListQuery.maxPerPage)
-        }
+        (query.page, query.perPage) = try Self.paging(parameters)
         query.filter = parameters["filter"] ?? ""
         query.sort = parameters["sort"] ?? ""
         query.skipTotal = ["1", "true"].contains(parameters["skipTotal"] ?? "")
@@ -83,6 +79,14 @@ struct RecordsRoutes: Sendable {
         ]
         if let next = result.nextCursor { page["nextCursor"] = .string(next) }
         return .json(.object(page))
+    }
+
+    /// `page` (1…``ListQuery/maxPage``) and `perPage` (from 1; above ``ListQuery/maxPerPage`` it is
+    /// lowered to it, as PocketBase lowers it to its own maximum); anything else is a 400 naming it.
+    static func paging(_ parameters: [String: String]) throws -> (page: Int, perPage: Int) {
+        let page = try parameters["page"].map { try BoundedNumber.integer($0, "page", in: 1...ListQuery.maxPage) } ?? 1
+        let perPage = try parameters["perPage"].map { try BoundedNumber.integer($0, "perPage", in: 1...Int.max) } ?? 30
+        return (page, min(perPage, ListQuery.maxPerPage))
     }
 
     func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
@@ -217,8 +221,8 @@ struct RecordsRoutes: Sendable {
         let paths = (query["expand"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init) }
             .filter { !$0.isEmpty }
-        if let deep = paths.first(where: { $0.count > 6 }) {
-            throw APIError(.badRequest, "Cannot expand \"\(deep.joined(separator: "."))\": at most 6 levels.")
+        if let deep = paths.first(where: { $0.count > Self.maxExpandDepth }) {
+            throw APIError(.badRequest, "Cannot expand \"\(deep.joined(separator: "."))\": at most \(Self.maxExpandDepth) levels.")
         }
         let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shaped = try await expanded(records, collection, paths, identity)

@@ -1,0 +1,292 @@
+import BurgCore
+import BurgRecords
+import BurgStore
+import BurgTestSupport
+import Foundation
+import SystemPackage
+import Testing
+
+/// Requests an attacker would send, against a real `burg serve`: each is refused with a clear 4xx,
+/// changes nothing, and the server keeps serving.
+@Suite struct HostileInputTests {
+    static let notes: JSONValue = .object([
+        "name": "notes", "listRule": "", "viewRule": "", "createRule": "", "updateRule": .null, "deleteRule": .null,
+        "fields": .array([.object(["name": "title", "type": "text"])]),
+    ])
+
+    static func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+
+    /// The server still answers (it did not trap on the request before).
+    static func expectAlive(_ server: LiveServer, _ comment: Comment? = nil) async throws {
+        #expect(server.process.isRunning, comment)
+        #expect(try await server.call("GET", "/api/health").status == 200, comment)
+    }
+
+    static let extremeNumbers = ["0", "-1", "2147483648", "9223372036854775807", "1000000000000000000", "NaN", "1e999", "", "12abc"]
+
+    @Test func extremePageNumbersAreRefusedNamingTheParameterAndTheServerSurvives() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        #expect(try await server.call("POST", "/api/collections", Self.notes, token: admin).status == 200)
+        #expect(try await server.call("POST", "/api/collections/notes/records", .object(["title": "one"])).status == 200)
+
+        for value in Self.extremeNumbers {
+            for path in ["/api/collections/notes/records?page=", "/api/collections/notes/records?skipTotal=1&page="] {
+                let reply = try await server.call("GET", path + Self.encoded(value))
+                #expect(reply.status == 400, "\(path)\(value): \(reply.json)")
+                #expect(reply["data"]?.object?["page"] != nil, "the error names page: \(reply.json)")
+            }
+            let perPage = try await server.call("GET", "/api/collections/notes/records?perPage=" + Self.encoded(value))
+            // Above the maximum perPage is lowered to it (as PocketBase does); what is not a whole number ≥ 1 is a 400.
+            if Int(value).map({ $0 >= 1 }) == true {
+                #expect(perPage.status == 200 && perPage["perPage"] == .number(Double(ListQuery.maxPerPage)), "\(value): \(perPage.json)")
+            } else {
+                #expect(perPage.status == 400 && perPage["data"]?.object?["perPage"] != nil, "\(value): \(perPage.json)")
+            }
+            let audit = try await server.call("GET", "/api/audit?page=" + Self.encoded(value), token: admin)
+            #expect(audit.status == 400, "audit page \(value): \(audit.json)")
+        }
+        // The largest page accepted is served: empty items, real totals.
+        let last = try await server.call("GET", "/api/collections/notes/records?page=\(ListQuery.maxPage)&perPage=500")
+        #expect(last.status == 200 && last["items"] == .array([]) && last["totalItems"] == .number(1), "\(last.json)")
+        // With a cursor the page is not used for the offset, but still bounded.
+        let first = try await server.call("GET", "/api/collections/notes/records?perPage=1&sort=title")
+        let cursor = try await server.call("GET", "/api/collections/notes/records?page=1000000000000000000&sort=title&cursor=x")
+        #expect(first.status == 200 && cursor.status == 400, "\(cursor.json)")
+        try await Self.expectAlive(server)
+    }
+
+    @Test func theCLIRefusesAnOverflowingPageInsteadOfCrashing() throws {
+        let dir = try TemporaryDirectory()
+        let data = dir.path("data").string
+        let definition = dir.path("notes.json")
+        try Self.notes.jsonText.write(toFile: definition.string, atomically: true, encoding: .utf8)
+        #expect(try ChildProcess.burg("collections", "create", definition.string, "--data-dir", data).wait() == 0)
+        let list = try ChildProcess.burg("records", "list", "notes", "--page", "1000000000000000000", "--data-dir", data)
+        #expect(try list.wait() == ExitStatus.usage, "\(list.standardError)")
+        #expect(list.standardError.contains("page must be from 1 to"), "\(list.standardError)")
+    }
+
+    @Test func oversizedSchemasSortsAndClashingIdsAre400sAndChangeNothing() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        #expect(try await server.call("POST", "/api/collections", Self.notes, token: admin).status == 200)
+
+        for count in [100, 2_000] {
+            let manyTerms = Array(repeating: "id", count: count).joined(separator: ",")
+            let sort = try await server.call("GET", "/api/collections/notes/records?sort=" + manyTerms)
+            let refusal = count * 3 > 4_096 ? "longer than 4096 characters" : "more than \(SortOrder.maxTerms) sort terms"
+            #expect(sort.status == 400 && "\(sort.json)".contains(refusal), "\(count) terms: \(sort.json)")
+        }
+
+        let wide: JSONValue = .object([
+            "name": "wide", "fields": .array((0...2_000).map { .object(["name": .string("f\($0)"), "type": "text"]) }),
+        ])
+        let tooWide = try await server.call("POST", "/api/collections", wide, token: admin)
+        #expect(tooWide.status == 400 && "\(tooWide.json)".contains("at most \(Collection.maxFields)"), "\(tooWide.json)")
+
+        let existing = try await server.call("GET", "/api/collections/notes", token: admin)
+        guard case .string(let notesID)? = existing["id"] else { Issue.record("no id: \(existing.json)"); return }
+        let clash = try await server.call("POST", "/api/collections", .object(["name": "other", "id": .string(notesID)]), token: admin)
+        #expect(clash.status == 400 && "\(clash.json)".contains("belongs to collection"), "\(clash.json)")
+
+        // `system` cannot be set through the API: the underscore names stay Burg's.
+        let system = try await server.call("POST", "/api/collections", .object(["name": "_audit", "system": true]), token: admin)
+        #expect(system.status == 400, "\(system.json)")
+        let quietSystem = try await server.call("POST", "/api/collections", .object(["name": "flagged", "system": true]), token: admin)
+        #expect(quietSystem.status == 200 && quietSystem["system"] == .bool(false), "\(quietSystem.json)")
+
+        // A base collection cannot turn into an auth collection (its table has no password column).
+        let retype = try await server.call("PATCH", "/api/collections/notes", .object(["type": "auth"]), token: admin)
+        #expect(retype.status == 400, "\(retype.json)")
+        let signIn = try await server.call("POST", "/api/collections/notes/auth-with-password",
+                                           .object(["identity": "a@example.org", "password": "whatever pass"]))
+        #expect(signIn.status != 500, "\(signIn.json)")
+
+        let list = try await server.call("GET", "/api/collections", token: admin)
+        var names = Set<String>()
+        if case .array(let items)? = list["items"] {
+            for item in items { if case .string(let name)? = item.object?["name"] { names.insert(name) } }
+        }
+        #expect(names == ["notes", "flagged", "users", "_superusers"], "\(names)")
+        #expect(try await server.call("GET", "/api/collections/notes", token: admin)["type"] == "base")
+        try await Self.expectAlive(server)
+    }
+
+    @Test func malformedFramingIsA400AndADeclaredOversizedBodyA413BeforeItIsSent() async throws {
+        let server = try await LiveServer()
+        let path = "/api/collections/users/records"
+        let host = "Host: 127.0.0.1:\(server.port)"
+
+        // Declared far above the limit: refused at once, with or without Expect: 100-continue, no body sent.
+        for expect in [false, true] {
+            var head = ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 1000000000000"]
+            if expect { head.append("Expect: 100-continue") }
+            let answer = try RawHTTP.send(port: server.port, RawHTTP.request(head), halfClose: false, timeout: .seconds(10))
+            #expect(answer.status == 413, "expect=\(expect): \(answer.text)")
+            #expect(answer.elapsed < .seconds(2), "expect=\(expect): answered after \(answer.elapsed)")
+            #expect(answer.text.contains("\"status\":413"), "PocketBase's error shape: \(answer.text)")
+        }
+
+        // A body shorter than its Content-Length, then the client stops sending.
+        let short = try RawHTTP.send(port: server.port, RawHTTP.request(
+            ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 100"], body: "{\"email\":"),
+            halfClose: true)
+        #expect(short.status == 400, "\(short.text)")
+
+        // A malformed chunk size, and one that does not fit 64 bits.
+        for size in ["zz", "FFFFFFFFFFFFFFFF", "1FFFFFFFFFFFFFFFFF"] {
+            let chunked = try RawHTTP.send(port: server.port, RawHTTP.request(
+                ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Transfer-Encoding: chunked"], body: "\(size)\r\n{}"),
+                halfClose: true)
+            #expect([400, 413].contains(chunked.status), "chunk size \(size): \(chunked.text)")
+            #expect(chunked.elapsed < .seconds(3), "chunk size \(size): answered after \(chunked.elapsed)")
+        }
+        // Not a number at all.
+        let notNumber = try RawHTTP.send(port: server.port, RawHTTP.request(
+            ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 12abc"], body: "{}"), halfClose: true)
+        #expect(notNumber.status == 400, "\(notNumber.text)")
+
+        let users = try await server.call("GET", "/api/collections/users/records", token: try await server.superuserToken())
+        #expect(users["totalItems"] == .number(0), "nothing was created: \(users.json)")
+        try await Self.expectAlive(server)
+    }
+
+    @Test func aClientCannotConfirmAnEmailItMayNotSeeNotThroughARelationNorASuperusers() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let alice = try await server.signUp("alice@example.org")
+        let bob = try await server.signUp("bob@example.org")
+        #expect(try await server.call("PATCH", "/api/collections/users/records/\(bob.id)", .object(["emailVisibility": true]), token: bob.token).status == 200)
+        let board: JSONValue = .object([
+            "name": "board", "listRule": "", "viewRule": "", "createRule": .null, "updateRule": .null, "deleteRule": .null,
+            "fields": .array([
+                .object(["name": "owner", "type": "relation", "collection": "users"]),
+                .object(["name": "admin", "type": "relation", "collection": "_superusers"]),
+            ]),
+        ])
+        #expect(try await server.call("POST", "/api/collections", board, token: admin).status == 200)
+        let superusers = try await server.call("GET", "/api/collections/_superusers/records", token: admin)
+        let adminID = (superusers["items"].flatMap { if case .array(let a) = $0 { a.first?.object?["id"] } else { nil } }) ?? .null
+        for owner in [alice.id, bob.id] {
+            #expect(try await server.call("POST", "/api/collections/board/records", .object(["owner": .string(owner), "admin": adminID]), token: admin).status == 200)
+        }
+        func count(_ filter: String, _ token: String?) async throws -> LiveServer.Reply {
+            try await server.call("GET", "/api/collections/board/records?filter=" + Self.encoded(filter), token: token)
+        }
+        // A guest: alice's address is not visible, so it matches nothing; bob made his visible.
+        #expect(try await count("owner.email = 'alice@example.org'", nil)["totalItems"] == .number(0))
+        #expect(try await count("owner.email ~ 'alice'", nil)["totalItems"] == .number(0))
+        #expect(try await count("owner.email = 'bob@example.org'", nil)["totalItems"] == .number(1))
+        // Alice herself sees hers; a superuser sees every address.
+        #expect(try await count("owner.email = 'alice@example.org'", alice.token)["totalItems"] == .number(1))
+        #expect(try await count("owner.email ~ 'example.org'", admin)["totalItems"] == .number(2))
+        // Sorting by a hidden email gives its order away no more than filtering does.
+        let sorted = try await server.call("GET", "/api/collections/board/records?sort=owner.email")
+        #expect(sorted.status == 200)
+        // A superuser's record is out of a client's reach through a relation.
+        for token in [nil, alice.token] {
+            let probe = try await count("admin.email ~ 'admin@'", token)
+            #expect(probe.status == 400 && probe["totalItems"] == nil, "\(probe.json)")
+        }
+        #expect(try await count("admin.email ~ 'admin@'", admin)["totalItems"] == .number(2))
+        // Top level: a users listing a guest may run still does not match alice's email.
+        #expect(try await server.call("PATCH", "/api/collections/users", .object(["listRule": ""]), token: admin).status == 200)
+        let users = try await server.call("GET", "/api/collections/users/records?filter=" + Self.encoded("email = 'alice@example.org'"))
+        #expect(users["totalItems"] == .number(0), "\(users.json)")
+    }
+
+    @Test func aRealtimeClientIdCannotBeTakenOverWithOtherCredentials() async throws {
+        let server = try await LiveServer()
+        let alice = try await server.signUp("alice@example.org")
+        let bob = try await server.signUp("bob@example.org")
+        let (curl, clientID) = try RealtimeTests().stream(server)
+        defer { curl.signal(SIGTERM) }
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": ["users"]]), token: alice.token).status == 204)
+        // Someone else with the id: a guest, another user.
+        let guest = try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": []]))
+        #expect(guest.status == 403, "\(guest.json)")
+        let other = try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": ["users"]]), token: bob.token)
+        #expect(other.status == 403, "\(other.json)")
+        // The owner may change its subscriptions.
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": []]), token: alice.token).status == 204)
+
+        // A guest client may sign in later (PocketBase allows that upgrade), but not be taken back.
+        let (guestCurl, guestID) = try RealtimeTests().stream(server)
+        defer { guestCurl.signal(SIGTERM) }
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["users"]])).status == 204)
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["users"]]), token: bob.token).status == 204)
+        #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["users"]])).status == 403)
+    }
+
+    static func badRule(_ kind: String) -> String {
+        switch kind {
+        case "syntax error": "title = "
+        case "unknown field": "nosuchfield = 1"
+        case "100k parentheses": String(repeating: "(", count: 100_000) + "1=1" + String(repeating: ")", count: 100_000)
+        default: String(repeating: "x", count: 1 << 20)  // 1 MiB of text
+        }
+    }
+
+    @Test(arguments: [("syntax error", "listRule"), ("unknown field", "viewRule"), ("100k parentheses", "createRule"), ("1 MiB", "updateRule")])
+    func invalidRulesAreRefusedWhenStoredAtTheirField(kind: String, key: String) async throws {
+        let rule = Self.badRule(kind)
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        guard case .object(var definition) = Self.notes else { return }
+        definition[key] = .string(rule)
+        let created = try await server.call("POST", "/api/collections", .object(definition), token: admin)
+        #expect(created.status == 400, "\(created.json)")
+        #expect(created["data"]?.object?[key]?.object?["code"] == "validation_invalid_rule", "\(created.json)")
+        #expect(try await server.call("GET", "/api/collections/notes", token: admin).status == 404, "nothing was created")
+
+        #expect(try await server.call("POST", "/api/collections", Self.notes, token: admin).status == 200)
+        let patched = try await server.call("PATCH", "/api/collections/notes", .object([key: .string(rule)]), token: admin)
+        #expect(patched.status == 400 && patched["data"]?.object?[key] != nil, "\(patched.json)")
+        let unchanged = try await server.call("GET", "/api/collections/notes", token: admin)
+        #expect(unchanged[key] == Self.notes.object?[key], "the rule is unchanged: \(unchanged.json)")
+    }
+
+    @Test func aStoredRuleThatNoLongerCompilesIsNeverShownToTheCaller() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        #expect(try await server.call("POST", "/api/collections", Self.notes, token: admin).status == 200)
+        // A rule stored before rules were checked (written straight into the definition).
+        let secret = "title = 'the-secret-rule-text' && nosuchfield = 1"
+        // GRDB directly on the live database (WAL: the server keeps running beside it).
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: server.dataDir + "/data.db", configuration: configuration)
+        try await database.write { db in
+            let definition = try String.fetchOne(db, sql: "SELECT definition FROM _collections WHERE name = 'notes'")!
+            guard case .object(var object) = try JSONValue.parse(definition) else { return }
+            object["listRule"] = .string(secret)
+            try db.execute(sql: "UPDATE _collections SET definition = ? WHERE name = 'notes'", arguments: [JSONValue.object(object).jsonText])
+        }
+        let list = try await server.call("GET", "/api/collections/notes/records")
+        #expect(list.status == 400, "\(list.json)")
+        #expect(!"\(list.json)".contains("the-secret-rule-text") && !"\(list.json)".contains("nosuchfield"), "\(list.json)")
+        try await Self.expectAlive(server)
+    }
+
+    @Test func theDefaultCollectionsAndTheLastSuperuserCannotBeDeleted() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        for name in ["users", "_superusers"] {
+            let reply = try await server.call("DELETE", "/api/collections/\(name)", token: admin)
+            #expect(reply.status == 400, "\(name): \(reply.json)")
+            #expect(try await server.call("GET", "/api/collections/\(name)", token: admin).status == 200, "\(name) is still there")
+        }
+        let superusers = try await server.call("GET", "/api/collections/_superusers/records", token: admin)
+        guard case .array(let items)? = superusers["items"], case .string(let id)? = items.first?.object?["id"] else {
+            Issue.record("no superuser: \(superusers.json)"); return
+        }
+        let last = try await server.call("DELETE", "/api/collections/_superusers/records/\(id)", token: admin)
+        #expect(last.status == 400 && "\(last.json)".contains("last superuser"), "\(last.json)")
+        // With a second superuser the first may go.
+        let second = try await server.call("POST", "/api/collections/_superusers/records",
+            .object(["email": "second@example.org", "password": "another long pass", "passwordConfirm": "another long pass"]), token: admin)
+        #expect(second.status == 200, "\(second.json)")
+        #expect(try await server.call("DELETE", "/api/collections/_superusers/records/\(id)", token: admin).status == 204)
+    }
+}
