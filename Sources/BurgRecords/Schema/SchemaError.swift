@@ -35,7 +35,8 @@ public struct SchemaError: BurgError, Equatable {
     public var exitCode: Int32 {
         switch code {
         case .collectionMissing: ExitStatus.noInput
-        case .collectionExists, .wouldLoseData, .referenced: ExitStatus.dataError
+        case .collectionExists: ExitStatus.cantCreate
+        case .wouldLoseData, .referenced: ExitStatus.dataError
         default: ExitStatus.usage
         }
     }
