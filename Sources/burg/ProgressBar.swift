@@ -52,6 +52,8 @@ final class ProgressBar: @unchecked Sendable {
         defer { lock.unlock() }
         guard !finished else { return }
         finished = true
+        // Refused before any work started: the error says it all, there is no display to end.
+        if !completed && lastDraw == nil { return }
         var (done, total, lastDetail) = last
         if completed, let total { done = max(done, total) }
         var text = render(done: done, total: total, detail: detail ?? lastDetail, final: true, now: .now)
