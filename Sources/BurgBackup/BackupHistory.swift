@@ -14,7 +14,7 @@ public struct BackupRecord: Sendable, Codable, Equatable {
     public var error: String
 }
 
-/// The backup history (`_backups`) and the health verdict derived from it.
+/// The backup history (`_backups`: one row per verification) and the health verdict of the backups.
 public struct BackupHistory: Sendable {
     public let store: Store
 
@@ -50,7 +50,8 @@ public struct BackupHistory: Sendable {
         }
     }
 
-    /// Newest first.
+    /// The history as recorded, newest first (also rows of archives since deleted); what is on disk
+    /// now is ``BackupInventory/list()``.
     public func list(limit: Int = 100) throws -> [BackupRecord] {
         try store.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM _backups ORDER BY created_at DESC, id DESC LIMIT ?", arguments: [limit]).map {
@@ -60,18 +61,22 @@ public struct BackupHistory: Sendable {
         }
     }
 
-    /// Healthy while the newest backup was verified and the newest verified one is younger than `maxAge`;
-    /// degraded otherwise (also when there is none yet).
+    /// Judged from the archives on disk (``BackupInventory``), so a restore does not hide them: healthy
+    /// while the newest archive was verified and the newest verified one is younger than `maxAge`;
+    /// degraded otherwise (also when there is none yet, or none the history knows).
     public func health(maxAge: Duration, now: Date = Date()) throws -> BackupHealth {
-        let records = try list(limit: 50)
-        let newestVerified = records.first { $0.verified }
-        var health = BackupHealth(status: .healthy, lastBackup: records.first?.createdAt, lastVerified: newestVerified?.createdAt, problem: nil)
-        if let last = records.first, !last.verified {
+        let archives = try BackupInventory(store: store).list()
+        let newestVerified = archives.first { $0.status == .verified }
+        var health = BackupHealth(status: .healthy, lastBackup: archives.first?.createdAt, lastVerified: newestVerified?.createdAt, problem: nil)
+        if let last = archives.first, last.status == .failed {
             health.status = .degraded
             health.problem = "the last backup (\(last.file)) failed verification: \(last.error)"
         } else if newestVerified == nil {
             health.status = .degraded
-            health.problem = "no verified backup yet; run `burg backup create`"
+            let unknown = archives.filter { $0.status == .unverified }.count
+            health.problem = unknown == 0
+                ? "no verified backup yet; run `burg backup create`"
+                : "no verified backup: \(unknown) archive(s) in backups/ are not in the history yet; `burg backup list` verifies them"
         } else if let created = newestVerified.flatMap({ Self.parse($0.createdAt) }), now.timeIntervalSince(created) > maxAge.seconds {
             health.status = .degraded
             health.problem = "the newest verified backup is older than \(formatDuration(maxAge))"

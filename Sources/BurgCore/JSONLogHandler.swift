@@ -10,8 +10,8 @@ import Musl
 import Darwin
 #endif
 
-/// A swift-log handler that writes each event as one line of JSON to stdout and, optionally, to a
-/// ``RotatingLogFile``:
+/// A swift-log handler that writes each event as one line of JSON to stdout (or stderr, for commands
+/// whose stdout is their result) and, optionally, to a ``RotatingLogFile``:
 ///
 /// ```
 /// {"time":"2026-11-24T10:00:00.123Z","level":"info","label":"burg.http","message":"…","request":"42"}
@@ -36,7 +36,7 @@ public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
-    /// Where stdout lines go; nil: not to stdout. Tests point it at a pipe.
+    /// Where the stream lines go (stdout, or stderr); nil: to no stream. Tests point it at a pipe.
     var standardOutput: FileDescriptor?
     private let file: RotatingLogFile?
 
@@ -53,14 +53,17 @@ public struct JSONLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
-    /// Makes every `Logger` of the process use a `JSONLogHandler` writing to stdout and `file`.
-    /// Like `LoggingSystem.bootstrap`, callable once per process.
+    /// Makes every `Logger` of the process use a `JSONLogHandler` writing to `stream` (stdout unless
+    /// said otherwise) and `file`. Like `LoggingSystem.bootstrap`, callable once per process.
     public static func bootstrap(
-        file: RotatingLogFile?, logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil
+        file: RotatingLogFile?, logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider? = nil,
+        stream: FileDescriptor = .standardOutput
     ) {
         LoggingSystem.bootstrap(
             { label, provider in
-                JSONLogHandler(label: label, file: file, logLevel: logLevel, metadataProvider: provider)
+                var handler = JSONLogHandler(label: label, file: file, logLevel: logLevel, metadataProvider: provider)
+                handler.standardOutput = stream
+                return handler
             },
             metadataProvider: metadataProvider)
     }

@@ -16,7 +16,7 @@ struct DBCommand: AsyncParsableCommand {
 
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
@@ -111,9 +111,7 @@ struct DBCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compact the database in place, or write a compacted copy with --into.",
             discussion: """
-                In place: one transaction (writers wait until it ends; readers go on); needs free space of about \
-                twice the database. --into FILE: a consistent, fsync'd copy written without blocking anyone; \
-                FILE must not exist.
+                In place: one transaction (writers wait until it ends; readers go on); needs free space of about twice the database. --into FILE: a consistent, fsync'd copy written without blocking anyone; FILE must not exist.
                 """)
         @OptionGroup var dataDir: DataDirOptions
         @Option(help: ArgumentHelp("Write the compacted copy here instead.", valueName: "file")) var into: String?

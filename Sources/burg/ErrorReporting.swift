@@ -19,6 +19,11 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 }
 
 func printError(_ message: String) {
-    var line = "burg: " + message + "\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    writeStandardError("burg: " + message + "\n")
+}
+
+/// Writes `text` as it is to stderr, in one write.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

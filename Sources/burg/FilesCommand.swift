@@ -16,10 +16,7 @@ struct FilesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare stored files with the records that name them.",
             discussion: """
-                Orphans are files no record names (left by a crash between a file's write and its record's
-                commit); files younger than 10 minutes are only listed, never deleted, as their record may be
-                committing right now. Missing files are named by a record but absent. --verify also reads
-                every file back (decrypting it). Exit status 0 when clean, 65 otherwise.
+                Orphans are files no record names (left by a crash between a file's write and its record's commit); files younger than 10 minutes are only listed, never deleted, as their record may be committing right now. Missing files are named by a record but absent. --verify also reads every file back (decrypting it). Exit status 0 when clean, 65 otherwise.
                 """)
         @OptionGroup var dataDir: DataDirOptions
         @Flag(name: .customLong("delete-orphans"), help: "Delete orphaned files (older than 10 minutes).") var deleteOrphans = false
@@ -94,9 +91,7 @@ struct FilesCommand: AsyncParsableCommand {
             commandName: "rotate-key",
             abstract: "Re-encrypt every file with a new key (also encrypts files stored before encryption was on).",
             discussion: """
-                The old key stays as files.key.<id> until every file uses the new one, so an interruption
-                loses nothing: run the command again and it finishes the same rotation. Back up the new
-                files.key afterwards.
+                The old key stays as files.key.<id> until every file uses the new one, so an interruption loses nothing: run the command again and it finishes the same rotation. Back up the new files.key afterwards.
                 """)
         @OptionGroup var dataDir: DataDirOptions
         @Flag(help: "Print the report as JSON.") var json = false

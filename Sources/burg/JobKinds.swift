@@ -26,6 +26,8 @@ enum BurgJobKinds {
 }
 
 /// Imports an NDJSON or CSV file under the data directory into a collection: `{"collection", "file", "format"?}`.
+/// `file` is relative to the data directory (the worker may run elsewhere); it must exist when the job
+/// is enqueued.
 struct RecordsImportJob: JobKind {
     let store: Store
     let dataDirectory: FilePath
@@ -42,6 +44,12 @@ struct RecordsImportJob: JobKind {
         let parsed = try decode(Arguments.self, from: arguments)
         guard !parsed.file.contains(".."), !parsed.file.hasPrefix("/") else {
             throw JobError(.invalidArguments, "records.import takes a file path relative to the data directory, without ..")
+        }
+        let path = dataDirectory.appending(parsed.file)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.string, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw JobError(.invalidArguments,
+                "records.import: there is no file \(path) — \"file\" is relative to the data directory \(dataDirectory), so copy the file there first (e.g. into \(dataDirectory.appending("uploads"))/) and name it as \"uploads/<name>\"")
         }
         guard parsed.format.map({ ImportOptions.Format(rawValue: $0) != nil }) ?? true else {
             throw JobError(.invalidArguments, "format is ndjson or csv")

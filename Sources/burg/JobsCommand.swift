@@ -11,8 +11,8 @@ struct JobsCommand: AsyncParsableCommand {
         commandName: "jobs",
         abstract: "Inspect and manage the job queue (safe while `burg serve` and workers run).",
         discussion: """
-            Jobs run in `burg worker` processes (or those `burg serve --workers N` supervises). Delivery is
-            at least once: a job whose worker dies runs again, so handlers are idempotent.
+            Jobs run in `burg worker` processes (or those `burg serve --workers N` supervises). Delivery is at least once: a job whose worker dies runs again, so handlers are idempotent.
+
             Exit codes: 0 ok, 64 unknown kind or bad arguments/schedule, 65 job in the wrong state, 66 no such job.
             """,
         subcommands: [List.self, Show.self, Cancel.self, Retry.self, Stats.self, Enqueue.self, Schedule.self]
@@ -53,12 +53,17 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print one job as JSON.")
+        static let configuration = CommandConfiguration(abstract: "Show one job: state, arguments, progress, times (UTC), result or error.")
         @OptionGroup var dataDir: DataDirOptions
-        @Argument var id: Int64
+        @Argument(help: "The job's id.") var id: Int64
+        @Flag(help: "Print JSON (times as ISO 8601, arguments and result as JSON values).") var json = false
 
         func run() async throws {
-            try await reportingErrors { try RecordsCLI.printJSON(try JobsCommand.queue(dataDir).get(id)) }
+            try await reportingErrors {
+                let job = try JobsCommand.queue(dataDir).get(id)
+                if json { return try RecordsCLI.printJSON(JobView(job)) }
+                for line in JobView(job).lines { print(line) }
+            }
         }
     }
 
@@ -103,7 +108,8 @@ struct JobsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enqueue a job of a known kind.")
         @OptionGroup var dataDir: DataDirOptions
         @Argument(help: "The kind (noop, records.import, records.validate, backup.create).") var kind: String
-        @Option(help: "Arguments as a JSON object.") var args = "{}"
+        @Option(help: "Arguments as a JSON object. records.import: {\"collection\": C, \"file\": F}, F relative to the data directory (e.g. uploads/p.ndjson for <data dir>/uploads/p.ndjson), checked when enqueued; records.validate: {\"collection\": C}.")
+        var args = "{}"
         @Option var queue = "default"
         @Option var priority = 0
         @Option(help: "Seconds to wait before the first attempt.") var delay = 0.0
@@ -181,7 +187,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+        // The same JSON lines as `burg serve`, on stdout (the supervising server's stdout, when it runs
+        // under one); the rotating log file is the server's alone.
+        JSONLogHandler.bootstrap(file: nil, logLevel: .info)
         // Started by `burg serve`: stop when it stops, however it stops.
         guard ParentWatch.terminateWithSupervisor() else { return }
         try await reportingErrors {

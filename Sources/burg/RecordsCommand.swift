@@ -61,10 +61,7 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Import NDJSON or CSV records into a collection, in batches.",
         discussion: """
-            Streams the file (memory stays flat whatever its size), validates every line and commits in
-            batches. A bad line is reported with its line number; with --on-error abort (the default) the
-            import stops there and nothing after the last committed batch is kept. Exit status 65 when a
-            line was bad.
+            Streams the file (memory stays flat whatever its size), validates every line and commits in batches. A bad line is reported with its line number; with --on-error abort (the default) the import stops there and nothing after the last committed batch is kept. Exit status 65 when a line was bad.
             """)
     @OptionGroup var dataDir: DataDirOptions
     @Argument(help: "The collection.") var collection: String
@@ -75,12 +72,14 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-line-length"), help: "The longest line (or CSV record) accepted, in bytes; a longer one stops the import (default 16 MiB).")
     var maxLineLength: Int = ImportOptions().maxLineLength
     @Flag(name: .customLong("dry-run"), help: "Validate only; commit nothing.") var dryRun = false
+    @Option(name: .customLong("max-errors"), help: "Bad lines to list (all are counted).") var maxErrors = ImportOptions().maxReportedErrors
     @Flag(help: "Print the report as JSON.") var json = false
 
     func validate() throws {
         do {
             _ = try BoundedNumber.integer(String(batchSize), "--batch-size", in: 1...ImportOptions.maxBatchSize)
             _ = try BoundedNumber.integer(String(maxLineLength), "--max-line-length", in: 1...(1 << 30))
+            _ = try BoundedNumber.integer(String(maxErrors), "--max-errors", in: 0...1_000_000)
         } catch {
             throw ValidationError(error.description)
         }
@@ -94,6 +93,7 @@ struct ImportCommand: AsyncParsableCommand {
             options.maxLineLength = maxLineLength
             options.onError = onError
             options.dryRun = dryRun
+            options.maxReportedErrors = maxErrors
             let store = try dataDir.openStore()
             let bar = ProgressBar(label: "importing \(file)")
             let report: ImportReport
@@ -102,16 +102,35 @@ struct ImportCommand: AsyncParsableCommand {
                     bar.update(done: progress.bytesRead, total: progress.totalBytes, detail: "\(progress.imported) records, \(progress.failed) bad")
                 }
             } catch let error as ImportError {
-                bar.finish()
+                bar.finish(completed: false, outcome: "stopped")
                 if json, let report = error.report { try RecordsCLI.printJSON(report) }
                 throw error
+            } catch {
+                bar.finish(completed: false, outcome: "failed")
+                throw error
             }
-            bar.finish()
+            bar.finish(detail: "\(report.imported) records, \(report.failed) bad")
             if json { return try RecordsCLI.printJSON(report) }
-            print("\(dryRun ? "validated" : "imported") \(report.imported) records from \(report.lines) lines; \(report.failed) bad")
+            print(ImportCommand.summary(report, dryRun: dryRun))
             for error in report.errors { print("line \(error.line): \(error.message)") }
+            if report.failed > report.errors.count {
+                print("… and \(report.failed - report.errors.count) more bad lines not listed (\(report.errors.count) of \(report.failed) shown; --max-errors N lists more, --json gives the counts)")
+            }
             if report.failed > 0 { throw ExitCode(ExitStatus.dataError) }
         }
+    }
+}
+
+extension ImportCommand {
+    /// `imported 5 records from 11005 lines; 11000 bad lines skipped`.
+    static func summary(_ report: ImportReport, dryRun: Bool) -> String {
+        let verb = dryRun ? "validated" : "imported"
+        var text = "\(verb) \(report.imported) record\(report.imported == 1 ? "" : "s") from \(report.lines) line\(report.lines == 1 ? "" : "s")"
+        if report.failed > 0 {
+            text += "; \(report.failed) bad line\(report.failed == 1 ? "" : "s")\(report.aborted ? ", stopped at the first" : " skipped")"
+        }
+        if dryRun { text += " (dry run: nothing was committed)" }
+        return text
     }
 }
 

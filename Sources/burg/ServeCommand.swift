@@ -13,17 +13,17 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run Burg on a data directory until SIGINT or SIGTERM.",
         discussion: """
-            Takes the data directory for this process (a second `burg serve` on the same directory exits
-            with status 75 and names the running one), creates the directory if needed (mode 0700), and
-            runs until stopped: the HTTP API (PocketBase-compatible, on --http, loopback by default),
-            background maintenance, cron schedules of the job queue, and with --workers N that many
-            supervised `burg worker` processes. SIGTERM/SIGINT finish requests in flight, then exit 0.
+            Takes the data directory for this process (a second `burg serve` on the same directory exits with status 75 and names the running one), creates the directory if needed (mode 0700), and runs until stopped: the HTTP API (PocketBase-compatible, on --http, loopback by default), background maintenance, cron schedules of the job queue, and with --workers N that many supervised `burg worker` processes. SIGTERM/SIGINT finish requests in flight, then exit 0.
+
+            The command line is checked before anything is created: a malformed --http exits 64, a port another process listens on 75, an address this machine does not have 69, a port below 1024 without privileges 77.
             """
     )
 
     @OptionGroup var dataDir: DataDirOptions
-    @Option(help: ArgumentHelp("Address to serve the HTTP API on (0.0.0.0:8090 to listen on every interface).", valueName: "HOST:PORT"))
-    var http = "127.0.0.1:8090"
+    @Option(
+        help: ArgumentHelp("Address to serve the HTTP API on (0.0.0.0:8090 to listen on every interface; port 0: any free port).", valueName: "HOST:PORT"),
+        transform: HTTPAddress.parse)
+    var http = HTTPAddress(host: "127.0.0.1", port: 8090)
     @Option(help: "Sign-in requests one client address may make in a burst.") var authBurst = 10
     @Option(help: "Sign-in requests per second a client address regains after a burst.") var authRefill = 1.0
     @Option(help: "Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited.")
@@ -49,11 +49,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a worker's claim on a job lasts without a heartbeat; a killed worker's jobs run again after it.") var workerLease = 30.0
     @Option(help: "Crashes of one worker within 5 minutes after which it is not restarted (health: unhealthy).") var workerCrashLimit = 5
 
+    func validate() throws {
+        guard authBurst >= 1, authRefill > 0 else { throw ValidationError("--auth-burst must be at least 1 and --auth-refill above 0") }
+        guard rateLimit >= 0, rateBurst >= 1, maxUpload >= 1 else {
+            throw ValidationError("--rate-limit must be 0 or more, --rate-burst and --max-upload at least 1")
+        }
+        guard healthInterval >= 0 else { throw ValidationError("--health-interval must be 0 or more") }
+        guard (4...31).contains(bcryptCost), lockoutAfter >= 1, lockoutMinutes >= 1 else {
+            throw ValidationError("--bcrypt-cost must be 4…31, --lockout-after and --lockout-minutes at least 1")
+        }
+        guard workers >= 0, (1...1024).contains(workerConcurrency) else {
+            throw ValidationError("--workers must be 0 or more and --worker-concurrency 1…1024")
+        }
+    }
+
     func run() async throws {
         EarlySignals.install()
         // A closed stdout (the log's reader went away) must not kill the server mid-request.
         signal(SIGPIPE, SIG_IGN)
         try await reportingErrors {
+            // Refusals that need no data directory come before it is created: the config file, and a
+            // busy or foreign address (unless a server already holds the directory: that says more).
+            let settings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
+            var server = ServerConfiguration()
+            server.host = http.host
+            server.port = http.port
+            if InstanceLock.currentHolder(dataDir: dataDir.filePath) == nil {
+                try ListenError.check(host: server.host, port: server.port)
+            }
             try DataDirectory.prepare(dataDir.filePath)
             let instance = try InstanceLock.acquire(dataDir: dataDir.filePath)
             defer { instance.release() }
@@ -61,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
             // holder writes there.
             let logs = dataDir.filePath.appending("logs")
             if mkdir(logs.string, 0o700) != 0 && errno != EEXIST {
-                throw ValidationError("cannot create the log directory \(logs): \(String(cString: strerror(errno)))")
+                throw CLIInputError(message: "cannot create the log directory \(logs): \(String(cString: strerror(errno))); make \(dataDir.path) writable", exitCode: ExitStatus.cantCreate)
             }
             JSONLogHandler.bootstrap(file: try RotatingLogFile(directory: logs), logLevel: logLevel.level)
             let logger = Logger(label: "burg.serve")
@@ -71,8 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
                     "dataDir": "\(dataDir.path)", "absolutePath": "\(dataDir.absolutePath)",
                     "pid": "\(ProcessIdentity.pid)",
                 ])
-            // STORE: open the Store here and add its maintenance service to `services`.
-            let settings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
             var storeConfiguration = storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
             // Commits never checkpoint: StoreMaintenance does, beside the writer, every --checkpoint-interval.
             storeConfiguration.autoCheckpointPages = 0
@@ -89,29 +110,14 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try Store(
                 storeConfiguration, migrations: BurgSchema.migrations,
                 logger: Logger(label: "burg.store"))
-            guard let colon = http.lastIndex(of: ":"), let port = Int(http[http.index(after: colon)...]), (0...65535).contains(port),
-                  colon > http.startIndex else {
-                throw ValidationError("--http must be HOST:PORT, e.g. 127.0.0.1:8090")
-            }
-            var server = ServerConfiguration()
-            server.host = String(http[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            server.port = port
-            // A busy or foreign address is refused in words now, before any service starts.
+            // Checked again now that this process holds the directory: a port taken meanwhile.
             try ListenError.check(host: server.host, port: server.port)
-            server.authBurst = max(1, authBurst)
-            guard authRefill > 0 else { throw ValidationError("--auth-refill must be above 0") }
+            server.authBurst = authBurst
             server.authRefillPerSecond = authRefill
-            guard rateLimit >= 0, rateBurst >= 1, maxUpload >= 1 else {
-                throw ValidationError("--rate-limit must be 0 or more, --rate-burst and --max-upload at least 1")
-            }
             server.rateLimit = rateLimit
-            guard healthInterval >= 0 else { throw ValidationError("--health-interval must be 0 or more") }
             server.healthInterval = .milliseconds(Int64(healthInterval * 1000))
             server.rateBurst = rateBurst
             server.maxUploadSize = maxUpload << 20
-            guard (4...31).contains(bcryptCost), lockoutAfter >= 1, lockoutMinutes >= 1 else {
-                throw ValidationError("--bcrypt-cost must be 4…31, --lockout-after and --lockout-minutes at least 1")
-            }
             var authSettings = AuthSettings()
             authSettings.bcryptCost = bcryptCost
             authSettings.lockout.maxFailures = lockoutAfter

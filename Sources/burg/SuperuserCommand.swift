@@ -17,8 +17,8 @@ struct SuperuserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the superuser EMAIL, or set its password if it exists (signing out its sessions).",
             discussion: """
-                Pass - as PASSWORD to read it from the first line of standard input, which keeps it out of
-                the process list and the shell history. Passwords have at least 8 characters.
+                Pass - as PASSWORD to read it from the first line of standard input, which keeps it out of the process list and the shell history. Passwords have at least 8 characters.
+
                 Exit codes: 0 done, 65 invalid email or password, 75 the database is busy.
                 """)
         @OptionGroup var dataDir: DataDirOptions

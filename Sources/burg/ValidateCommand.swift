@@ -10,9 +10,7 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Check every stored record of a collection against its current schema (changes nothing).",
         discussion: """
-            Records are checked on several threads (--workers, default one per core); a record whose check
-            takes longer than --timeout is reported as validation_timeout and the run goes on. SIGINT stops
-            it early and reports what was checked. Exit status: 0 all valid, 65 some invalid, 130 stopped.
+            Records are checked on several threads (--workers, default one per core); a record whose check takes longer than --timeout is reported as validation_timeout and the run goes on. SIGINT stops it early and reports what was checked. Exit status: 0 all valid, 65 some invalid, 130 stopped.
             """)
     @OptionGroup var dataDir: DataDirOptions
     @Argument(help: "The collection.") var collection: String
@@ -20,9 +18,13 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Seconds one record may take.") var timeout: Double = 10
     @Flag(help: "Print the report as JSON.") var json = false
 
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds (got \(timeout))") }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard workers >= 1, timeout > 0 else { throw ValidationError("--workers must be ≥ 1 and --timeout > 0") }
             var options = BatchValidationOptions()
             options.workers = workers
             options.itemTimeout = .milliseconds(Int64(timeout * 1000))
@@ -33,11 +35,18 @@ struct ValidateCommand: AsyncParsableCommand {
             interrupt.resume()
             defer { interrupt.cancel() }
             let bar = ProgressBar(label: "validating \(collection)", unit: "records")
-            let report = try RecordBatchValidator(store: dataDir.openStore())
-                .validateStored(collection, options: options, cancellation: cancellation) { progress in
-                    bar.update(done: progress.done, total: progress.total, detail: "\(progress.failed) invalid")
-                }
-            bar.finish()
+            let report: BatchValidationReport
+            do {
+                report = try RecordBatchValidator(store: dataDir.openStore())
+                    .validateStored(collection, options: options, cancellation: cancellation) { progress in
+                        bar.update(done: progress.done, total: progress.total, detail: "\(progress.failed) invalid")
+                    }
+            } catch {
+                bar.finish(completed: false, outcome: "failed")
+                throw error
+            }
+            bar.update(done: report.checked, total: report.total, detail: "\(report.invalid + report.timedOut) invalid")
+            bar.finish(completed: !report.cancelled, outcome: report.cancelled ? "interrupted" : nil)
             if json {
                 try RecordsCLI.printJSON(report)
             } else {

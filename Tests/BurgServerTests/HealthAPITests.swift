@@ -1,6 +1,8 @@
+import BurgCore
 import BurgRecords
 import BurgTestSupport
 import Foundation
+import SystemPackage
 import Testing
 
 /// `GET /api/health` is public, so probes must not be able to load the store: the full check runs at
@@ -46,5 +48,34 @@ import Testing
         #expect(checks["backups"]?.object?["lastVerified"]?.jsonText.contains("20") == true)
         #expect(checks["jobs"]?.object?["workersWanted"] == .number(1))
         #expect(checks["jobs"]?.object?["workersAlive"] == .number(1))
+    }
+
+    /// The backups check is built from the archives on disk, so restoring an older state (whose history
+    /// predates the newer archives) keeps it healthy; `--restart` brings the server back on its address.
+    @Test func afterRestoreWithRestartTheServerIsBackAndTheBackupsCheckStillSeesVerifiedArchives() async throws {
+        let server = try await LiveServer("--health-interval", "0")
+        for _ in 0..<2 {
+            let backup = try ChildProcess.run(["backup", "create", "--data-dir", server.dataDir])
+            #expect(backup.status == 0, "\(backup.standardError)")
+        }
+        let backups = server.dir.path("data/backups")
+        let oldest = try #require(try FileManager.default.contentsOfDirectory(atPath: backups.string).filter { $0.hasSuffix(".zip") }.sorted().first)
+        let restore = try ChildProcess.run(["backup", "restore", backups.appending(oldest).string, "--restart", "--data-dir", server.dataDir])
+        #expect(restore.status == 0, "\(restore.standardError)")
+        let line = try #require(restore.lines.last)
+        #expect(line.hasPrefix("burg serve was stopped for the restore and is running again (pid "), "\(restore.lines)")
+        let pid = try #require(Int32(line.split(separator: "(pid ")[1].prefix { $0.isNumber }))
+        defer { kill(pid, SIGTERM) }
+        #expect(try server.process.wait(timeout: .seconds(30)) == 0, "the first server stopped gracefully")
+        var backupsCheck: [String: JSONValue] = [:]
+        let deadline = ContinuousClock.now + .seconds(20)
+        repeat {
+            try await Task.sleep(for: .milliseconds(200))
+            let reply = try? await server.call("GET", "/api/health")
+            backupsCheck = reply?["data"]?.object?["checks"]?.object?["backups"]?.object ?? [:]
+        } while backupsCheck.isEmpty && ContinuousClock.now < deadline
+        #expect(backupsCheck["status"] == .string("healthy"), "\(backupsCheck)")
+        #expect(backupsCheck["problem"] == nil || backupsCheck["problem"] == .null, "\(backupsCheck)")
+        #expect(InstanceLock.currentHolder(dataDir: FilePath(server.dataDir))?.pid == pid)
     }
 }

@@ -41,7 +41,8 @@ public struct SchemaError: BurgError, Equatable {
     public var exitCode: Int32 {
         switch code {
         case .collectionMissing: ExitStatus.noInput
-        case .collectionExists, .idTaken, .wouldLoseData, .referenced, .protected: ExitStatus.dataError
+        case .collectionExists, .idTaken: ExitStatus.cantCreate
+        case .wouldLoseData, .referenced, .protected: ExitStatus.dataError
         default: ExitStatus.usage
         }
     }

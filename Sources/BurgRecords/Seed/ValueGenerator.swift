@@ -15,6 +15,26 @@ struct ValueGenerator {
     static let places = ["Hauptstraße", "Marktplatz", "Bahnhofstraße", "Gartenweg", "Lindenallee", "Schulstraße"]
     static let cities = ["Berlin", "Hamburg", "Köln", "Leipzig", "Wien", "Zürich"]
     static let titles = lastNames.flatMap { last in words.map { "\(last) \($0)" } }
+    static let insurers = ["AOK Bayern", "AOK Nordost", "Techniker Krankenkasse", "Barmer", "DAK-Gesundheit", "IKK classic", "KKH",
+                           "HEK", "Debeka", "Allianz Private Krankenversicherung", "ÖGK", "SVS", "Helsana", "CSS", "Swica"]
+    static let countries = ["Germany", "Austria", "Switzerland"]
+    static let companySuffixes = ["GmbH", "AG", "KG", "& Söhne", "Metallbau GmbH", "Logistik GmbH"]
+    static let products = ["Steel bracket 40 mm", "Valve housing DN50", "Control panel CP-200", "Pressure sensor 10 bar", "Gear shaft M8",
+                           "Door frame, oak", "Power cable 3 x 1.5 mm²", "Water pump 230 V", "Air filter F7", "Hydraulic hose 1 m",
+                           "Mounting plate 200 x 300", "Ball bearing 6204"]
+    static let reasons = ["knee pain after sport", "follow-up after surgery", "routine check-up", "shoulder pain when lifting",
+                          "skin lesion check", "lower back pain", "wound check", "vaccination", "persistent headache",
+                          "allergy consultation", "second opinion", "sprained ankle"]
+    static let diagnoses = ["meniscus tear, left knee", "rotator cuff tendinitis", "lumbar strain", "benign nevus", "contact dermatitis",
+                            "tension headache", "wound healing well, no infection", "mild hypertension", "seasonal allergic rhinitis",
+                            "ankle sprain, grade I", "osteoarthritis of the right hip", "no pathological findings"]
+    static let clinicalNotes = ["Patient reports improvement since the last visit.", "Follow-up in four weeks.", "No complications observed.",
+                                "Treatment options discussed; the patient agreed to the plan.", "Awaiting lab results.",
+                                "Pain medication as needed.", "Physiotherapy twice a week recommended.", "Referred to a specialist.",
+                                "Consent form signed.", "Wound dressing changed."]
+    static let businessNotes = ["Delivered on schedule.", "Customer asked for an updated quote.", "Material reserved in the warehouse.",
+                                "Waiting for the supplier's confirmation.", "Quality check passed.", "Priority order: ship by express.",
+                                "Invoice sent.", "Partial delivery agreed with the customer.", "Inspected on arrival, no damage."]
 
     /// The field values of record number `index` (counting records already in the collection, so
     /// unique values continue where an earlier run stopped).
@@ -39,7 +59,9 @@ struct ValueGenerator {
         if !required && !field.unique && field.type != .bool && Int.random(in: 0..<10, using: &random) == 0 { return .null }
         switch field.type {
         case .text:
-            let text: String
+            var text: String
+            // Drawn from a pool at random rather than numbered: a unique field gets the number appended.
+            var pooled = false
             if name.hasSuffix("number") || name.hasSuffix("code") || name.hasSuffix("_no") || name == "sku" {
                 let prefix = String(name.prefix(1)).uppercased()
                 text = prefix + String(format: "%06d", index + 1)
@@ -47,17 +69,50 @@ struct ValueGenerator {
                 text = Self.unique(Self.firstNames, index)
             } else if name.contains("last_name") || name == "lastname" || name == "surname" || name == "family_name" {
                 text = Self.unique(Self.lastNames, index)
-            } else if name == "name" || name.hasSuffix("_name") || name == "title" || name == "product" {
+            } else if name.contains("insur") || name.contains("insurer") {
+                pooled = true
+                text = Self.insurers.randomElement(using: &random)!
+            } else if name.contains("surgeon") || name.contains("doctor") || name.contains("physician") || name == "dentist" {
+                pooled = true
+                text = "Dr. \(Self.firstNames.randomElement(using: &random)!) \(Self.lastNames.randomElement(using: &random)!)"
+            } else if name == "product" || name.hasSuffix("_product") || name == "item" {
+                text = Self.unique(Self.products, index)
+            } else if name.contains("company") || name.contains("supplier") || name.contains("vendor") || name == "customer" {
+                text = Self.unique(Self.lastNames.map { last in "\(last) \(Self.companySuffixes[last.count % Self.companySuffixes.count])" }, index)
+            } else if name == "name" || name.hasSuffix("_name") || name == "title" {
                 text = Self.unique(Self.titles, index)
+            } else if name == "city" || name == "town" {
+                pooled = true
+                text = Self.cities.randomElement(using: &random)!
+            } else if name == "country" {
+                pooled = true
+                text = Self.countries.randomElement(using: &random)!
+            } else if name.contains("zip") || name.contains("postal") || name.contains("postcode") {
+                pooled = true
+                text = String(format: "%05d", Int.random(in: 1_000...99_999, using: &random))
+            } else if name.contains("reason") || name.contains("complaint") {
+                pooled = true
+                text = Self.reasons.randomElement(using: &random)!
+            } else if name.contains("diagnos") || name.contains("finding") {
+                pooled = true
+                text = Self.diagnoses.randomElement(using: &random)!
+            } else if name.contains("note") || name.contains("comment") || name.contains("remark") || name.contains("description") {
+                let pool = isClinical ? Self.clinicalNotes : Self.businessNotes
+                let count = Int.random(in: 1...3, using: &random)
+                pooled = true
+                text = (0..<count).map { _ in pool.randomElement(using: &random)! }.joined(separator: " ")
             } else if name.contains("phone") {
+                pooled = true
                 text = "+49 \(Int.random(in: 30...89, using: &random)) \(Int.random(in: 1_000_000...9_999_999, using: &random))"
             } else if name.contains("address") {
+                pooled = true
                 text = "\(Self.places.randomElement(using: &random)!) \(Int.random(in: 1...120, using: &random)), \(Self.cities.randomElement(using: &random)!)"
             } else {
                 let count = Int.random(in: 3...12, using: &random)
                 let sentence = (0..<count).map { _ in Self.words.randomElement(using: &random)! }.joined(separator: " ")
                 text = field.unique ? "\(sentence) \(index + 1)" : sentence
             }
+            if pooled && field.unique { text += " \(index + 1)" }
             return .string(limit(text, field))
         case .email:
             let first = Self.firstNames[index % Self.firstNames.count].lowercased()
@@ -98,6 +153,12 @@ struct ValueGenerator {
         case .file:
             return .null
         }
+    }
+
+    /// Whether the collection holds patients' data (notes then read like a clinician's).
+    private var isClinical: Bool {
+        let names = [collection.name] + collection.fields.map(\.name) + collection.fields.compactMap(\.collection)
+        return names.contains { $0.contains("patient") || $0.contains("consultation") || $0.contains("procedure") }
     }
 
     private func limit(_ text: String, _ field: Field) -> String {

@@ -1,0 +1,82 @@
+import BurgCore
+import Foundation
+import SystemPackage
+
+/// How a running `burg serve` was started — its executable, arguments and working directory, read
+/// from `/proc` before it is stopped — so that it can be started again the same way, or the command
+/// that does so printed. Linux only; elsewhere only the lock record's command line is known.
+struct ServerCommandLine: Sendable {
+    var pid: Int32
+    var executable: String
+    var arguments: [String]
+    var workingDirectory: String
+
+    /// The server holding `dataDir`, if one runs.
+    static func of(dataDir: FilePath) -> ServerCommandLine? {
+        guard let holder = InstanceLock.currentHolder(dataDir: dataDir), holder.isAlive else { return nil }
+        #if os(Linux)
+        let proc = "/proc/\(holder.pid)"
+        if let raw = FileManager.default.contents(atPath: proc + "/cmdline"),
+           let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: proc + "/cwd"),
+           let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: proc + "/exe") {
+            let words = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            let arguments = Array(words.dropFirst().filter { !$0.isEmpty })
+            return ServerCommandLine(pid: holder.pid, executable: exe, arguments: arguments, workingDirectory: cwd)
+        }
+        #endif
+        let words = holder.command.split(separator: " ").map(String.init)
+        return ServerCommandLine(
+            pid: holder.pid, executable: words.first ?? "burg", arguments: Array(words.dropFirst()),
+            workingDirectory: FileManager.default.currentDirectoryPath)
+    }
+
+    /// A shell command that starts the server again: `cd DIR && EXE ARGS…`, each word quoted if needed.
+    var shellCommand: String {
+        "cd \(Self.quote(workingDirectory)) && " + ([executable] + arguments).map(Self.quote).joined(separator: " ")
+    }
+
+    /// Starts the server again in its own session (so it outlives this command and the terminal),
+    /// output to /dev/null (it logs to `<data dir>/logs/burg.log` as well), and waits up to 30 s until it
+    /// holds `dataDir`. Returns its pid; throws when it exits or does not take the directory in time.
+    func start(dataDir: FilePath) throws -> Int32 {
+        let process = Process()
+        let setsid = "/usr/bin/setsid"
+        if FileManager.default.isExecutableFile(atPath: setsid) {
+            process.executableURL = URL(fileURLWithPath: setsid)
+            process.arguments = [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw CLIInputError(message: "cannot start burg serve again (\(error)); start it with: \(shellCommand)", exitCode: ExitStatus.failure)
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let holder = InstanceLock.currentHolder(dataDir: dataDir), holder.isAlive, holder.pid != pid {
+                return holder.pid
+            }
+            // setsid forks (and exits 0) when it cannot make the session in place.
+            if !process.isRunning && process.terminationStatus != 0 {
+                throw CLIInputError(
+                    message: "burg serve did not start again (exit status \(process.terminationStatus)); see \(dataDir.appending("logs/burg.log")) and start it with: \(shellCommand)",
+                    exitCode: ExitStatus.failure)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CLIInputError(
+            message: "burg serve (pid \(process.processIdentifier)) did not take \(dataDir) within 30 s; see \(dataDir.appending("logs/burg.log"))",
+            exitCode: ExitStatus.failure)
+    }
+
+    static func quote(_ word: String) -> String {
+        let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./:=,@+".unicodeScalars.contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
