@@ -19,9 +19,9 @@ public struct BenchError: BurgError, Equatable {
         case alreadyRunning
         /// Direct I/O is impossible there (tmpfs) and `--allow-cached` was not given.
         case cachedOnly
-        /// fio is not installed.
+        /// fio is not installed or cannot be started: exit 69.
         case fioMissing
-        /// fio failed, timed out or printed no usable JSON (after its retry).
+        /// fio failed, timed out or printed no usable JSON (after its retry): exit 74, fio's stderr in the detail.
         case fioFailed
         /// A user-supplied fio option is not on the allow-list.
         case refusedFioOption
@@ -35,6 +35,8 @@ public struct BenchError: BurgError, Equatable {
         case verifyFailed
         /// No stored run has that id.
         case runNotFound
+        /// The lock or a test file in the target is a symbolic link (or not a regular file).
+        case symbolicLink
     }
 
     public var code: Code
@@ -87,6 +89,9 @@ public struct BenchError: BurgError, Equatable {
             return "verification failed on \(subject)\(specifics): the disk returned data that differs from what was written"
         case .runNotFound:
             return "there is no benchmark run \(subject); `burg bench history` lists the stored runs"
+        case .symbolicLink:
+            return "refusing to benchmark: \(subject) is \(detail ?? "a symbolic link"), where Burg keeps its own lock or test file; "
+                + "Burg never follows links there (one could point its writes at another file): remove it and run again"
         }
     }
 
@@ -98,12 +103,13 @@ public struct BenchError: BurgError, Equatable {
         case .insufficientSpace: return ExitStatus.cantCreate
         case .alreadyRunning: return ExitStatus.tempFail
         case .cachedOnly, .fioMissing: return ExitStatus.unavailable
-        case .fioFailed: return ExitStatus.software
+        case .fioFailed: return ExitStatus.ioError
         case .refusedFioOption, .invalidSettings: return ExitStatus.usage
         case .interrupted: return 130
         case .io: return ExitStatus.ioError
         case .verifyFailed: return ExitStatus.dataError
         case .runNotFound: return ExitStatus.noInput
+        case .symbolicLink: return ExitStatus.noPermission
         }
     }
 }

@@ -45,11 +45,13 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var cached: Bool
     /// CPU time (user + system) the engine spent in the measured window, when known.
     public var cpuNanoseconds: UInt64?
+    /// The round (from 0) this result was measured in; nil in runs stored before rounds existed (one round).
+    public var round: Int?
 
     public init(
         engine: Engine, workload: Workload, readBytes: UInt64, writeBytes: UInt64, readIOs: UInt64,
         writeIOs: UInt64, seconds: Double, latency: LatencySummary, samples: [Sample], cached: Bool,
-        cpuNanoseconds: UInt64?
+        cpuNanoseconds: UInt64?, round: Int? = nil
     ) {
         self.engine = engine
         self.workload = workload
@@ -62,6 +64,7 @@ public struct BenchResult: Codable, Sendable, Equatable {
         self.samples = samples
         self.cached = cached
         self.cpuNanoseconds = cpuNanoseconds
+        self.round = round
     }
 
     public var bytes: UInt64 { readBytes + writeBytes }

@@ -15,8 +15,9 @@ public struct BenchProgress: Sendable {
 }
 
 /// Runs a benchmark from ``BenchSettings`` to ``BenchRun``: checks everything first (options, fio,
-/// target, space), then runs each workload on each engine in turn over one test file, and removes the
-/// test files whatever happens (success, error, cancellation).
+/// target, space), then runs every workload on every engine for each round, in ``BenchSchedule``'s
+/// interleaved order, over one test file, summarises the rounds (``BenchSummary``), and removes the test
+/// files whatever happens (success, error, cancellation).
 public struct BenchRunner: Sendable {
     public var configuration: BenchConfiguration
 
@@ -30,6 +31,12 @@ public struct BenchRunner: Sendable {
         let fioOptions = try FioOptions(settings.fioOptions)
         let fio = settings.engines.contains(.fio) ? try FioRunner(configuration: configuration, extraOptions: fioOptions) : nil
         let workloads = settings.workloads
+        guard (1...100).contains(settings.rounds) else {
+            throw BenchError(.invalidSettings, subject: "--rounds", detail: "rounds must be 1...100, not \(settings.rounds)")
+        }
+        guard settings.noiseThreshold > 0 && settings.noiseThreshold <= 1000 else {
+            throw BenchError(.invalidSettings, subject: "--noise-threshold", detail: "the threshold must be more than 0 and at most 1000 %")
+        }
         var bytesNeeded: UInt64
         switch settings.preset {
         case .cdm:
@@ -41,9 +48,6 @@ public struct BenchRunner: Sendable {
         case .video:
             guard let video = settings.video else {
                 throw BenchError(.invalidSettings, subject: "video", detail: "the video preset needs a format and a stream count")
-            }
-            guard settings.engines == [.native] else {
-                throw BenchError(.invalidSettings, subject: "video", detail: "the video preset runs on the native engine only")
             }
             try video.validate()
             bytesNeeded = UInt64(video.maxStreams) * video.fileBytesPerStream
@@ -70,8 +74,8 @@ public struct PreparedBench: Sendable {
     public let target: BenchTarget
     let fio: FioRunner?
 
-    /// Runs each workload on each engine over one test file, and removes the test files and releases the
-    /// target whatever happens (success, error, cancellation).
+    /// Runs every round of every workload on every engine over one test file, and removes the test files
+    /// and releases the target whatever happens (success, error, cancellation).
     public func run(
         cancellation: BenchCancellation = BenchCancellation(),
         progress: @escaping @Sendable (BenchProgress) -> Void = { _ in }
@@ -90,42 +94,58 @@ public struct PreparedBench: Sendable {
         switch settings.preset {
         case .cdm:
             let file = try target.makeTestFile("cdm", size: settings.fileSize, cancellation: cancellation)
-            for (index, workload) in workloads.enumerated() {
-                // Alternate which engine goes first, so that neither always meets the disk right after the
-                // other's writes (background flushes, thermal or host throttling) and both orders are seen.
-                let engines = index % 2 == 0 ? settings.engines : settings.engines.reversed()
-                for engine in engines {
-                    let live = LiveCounters()
-                    let result = try Ticker.reporting(
-                        phase: workload.name, engine: engine, total: workload.rampUp + workload.duration,
-                        live: live, progress: progress
-                    ) { () throws(BenchError) in
-                        switch engine {
-                        case .native:
-                            try NativeEngine.run(
-                                workload, file: file, direct: direct, cached: target.cached, cancellation: cancellation,
-                                live: live)
-                        case .fio:
-                            try fio!.run(
-                                workload, file: file, direct: direct, cached: target.cached, cancellation: cancellation,
-                                live: live)
-                        }
+            let steps = BenchSchedule.steps(workloads: workloads, engines: settings.engines, rounds: settings.rounds)
+            run.results = try BenchSchedule.run(steps) { (step) throws(BenchError) in
+                let live = LiveCounters()
+                let workload = step.workload
+                return try Ticker.reporting(
+                    phase: workload.name + (settings.rounds > 1 ? " (round \(step.round + 1)/\(settings.rounds))" : ""),
+                    engine: step.engine, total: workload.rampUp + workload.duration, live: live, progress: progress
+                ) { () throws(BenchError) in
+                    switch step.engine {
+                    case .native:
+                        try NativeEngine.run(
+                            workload, file: file, direct: direct, cached: target.cached, cancellation: cancellation, live: live)
+                    case .fio:
+                        try fio!.run(
+                            workload, file: file, direct: direct, cached: target.cached, cancellation: cancellation, live: live)
                     }
-                    run.results.append(result)
                 }
             }
         case .video:
             let video = settings.video!
-            let live = LiveCounters()
-            run.video = try Ticker.reporting(
-                phase: "video \(video.format.name)", engine: .native,
-                total: video.duration * Double(video.maxStreams), live: live, progress: progress
-            ) { () throws(BenchError) in
-                try VideoStreams.run(video, direct: direct, cached: target.cached, cancellation: cancellation, live: live) {
-                    (stream) throws(BenchError) in
-                    try target.makeTestFile("stream\(stream)", size: video.fileBytesPerStream, cancellation: cancellation)
+            var files: [FilePath] = []
+            // Every round and engine streams from the same files, made once.
+            let makeFile = { (stream: Int) throws(BenchError) -> FilePath in
+                if stream < files.count { return files[stream] }
+                let file = try target.makeTestFile("stream\(stream)", size: video.fileBytesPerStream, cancellation: cancellation)
+                files.append(file)
+                return file
+            }
+            var series: [VideoResult] = []
+            for round in 0..<settings.rounds {
+                for engine in round % 2 == 0 ? settings.engines : settings.engines.reversed() {
+                    let live = LiveCounters()
+                    var result = try Ticker.reporting(
+                        phase: "video \(video.format.name)" + (settings.rounds > 1 ? " (round \(round + 1)/\(settings.rounds))" : ""),
+                        engine: engine, total: video.duration * Double(video.maxStreams), live: live, progress: progress
+                    ) { () throws(BenchError) in
+                        try VideoStreams.run(video, engine: engine, cached: target.cached, makeFile: makeFile) {
+                            (streams) throws(BenchError) in
+                            switch engine {
+                            case .native:
+                                try VideoStreams.runStep(video, files: streams, direct: direct, cancellation: cancellation, live: live)
+                            case .fio:
+                                try fio!.videoStep(video, files: streams, direct: direct, cancellation: cancellation, live: live)
+                            }
+                        }
+                    }
+                    result.round = round
+                    series.append(result)
                 }
             }
+            run.video = series.first
+            run.videoRuns = series
         }
         if settings.verify {
             let file = try target.makeTestFile("verify", size: settings.fileSize, cancellation: cancellation)
@@ -138,6 +158,7 @@ public struct PreparedBench: Sendable {
             }
         }
         run.finishedAt = unixMilliseconds()
+        run.summary = BenchSummary(run)
         return run
     }
 }

@@ -97,12 +97,21 @@ public final class BenchTarget: Sendable {
         if fileSystem.isMemoryBacked && !allowCached {
             throw BenchError(.cachedOnly, subject: directory.string, detail: "\(fileSystem.typeName) keeps files in memory")
         }
+        // Nothing Burg opens in the target may be a symbolic link: a planted one would point the lock or
+        // the test I/O at another file. Checked before anything is created; O_NOFOLLOW closes the race.
+        for path in [directory.appending(lockName)] + testFiles(in: directory) {
+            try refuseSymbolicLink(path, in: directory)
+        }
         let lock: FileLock
         do {
-            lock = try FileLock(directory.appending(lockName))
+            var options = FileLock.Options()
+            options.refuseSymbolicLink = true
+            lock = try FileLock(directory.appending(lockName), options: options)
             try lock.tryLock(.exclusive)
         } catch where error.code == .wouldBlock {
             throw BenchError(.alreadyRunning, subject: directory.string, holder: error.holder)
+        } catch where error.underlying?.errno == ELOOP {
+            throw BenchError(.symbolicLink, subject: directory.appending(lockName).string)
         } catch {
             throw BenchError(.io, subject: directory.string, detail: error.description)
         }
@@ -118,6 +127,20 @@ public final class BenchTarget: Sendable {
                 detail: "needs \(formatBytes(needed)) (test files \(formatBytes(bytesNeeded)) + margin), \(formatBytes(available)) free")
         }
         return BenchTarget(directory: directory, fileSystem: fileSystem, cached: fileSystem.isMemoryBacked, lock: lock)
+    }
+
+    /// Throws `.symbolicLink` when `path` is a symbolic link (or anything but a regular file); nothing
+    /// there is fine.
+    static func refuseSymbolicLink(_ path: FilePath, in directory: FilePath) throws(BenchError) {
+        var status = stat()
+        guard path.withPlatformString({ lstat($0, &status) }) == 0 else { return }
+        let type = status.st_mode & S_IFMT
+        if type == S_IFLNK {
+            throw BenchError(.symbolicLink, subject: path.string)
+        }
+        if type != S_IFREG {
+            throw BenchError(.symbolicLink, subject: path.string, detail: "not a regular file")
+        }
     }
 
     /// The test files currently in `directory` (this module's prefix).

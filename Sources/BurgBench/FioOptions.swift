@@ -24,9 +24,9 @@ public struct FioOptions: Sendable, Equatable {
     /// The allow-list: option name → what its value must look like.
     static let allowed: [String: Value] = [
         "bs": .size, "blocksize": .size, "bsrange": .text, "bssplit": .text, "blockalign": .size,
-        "ba": .size, "size": .size, "io_size": .size, "offset": .size, "iodepth": .number,
+        "ba": .size, "iodepth": .number,
         "iodepth_batch": .number, "iodepth_batch_complete_min": .number, "iodepth_batch_complete_max": .number,
-        "iodepth_low": .number, "numjobs": .number, "loops": .number,
+        "iodepth_low": .number, "loops": .number,
         "rw": .choice(["read", "write", "randread", "randwrite", "rw", "readwrite", "randrw", "trimwrite"]),
         "readwrite": .choice(["read", "write", "randread", "randwrite", "rw", "readwrite", "randrw"]),
         "rwmixread": .percent, "rwmixwrite": .percent,
@@ -50,8 +50,7 @@ public struct FioOptions: Sendable, Equatable {
         "disable_lat": .flag, "disable_clat": .flag, "disable_slat": .flag, "gtod_reduce": .flag,
         "group_reporting": .none, "verify": .choice(["0", "md5", "crc64", "crc32c", "crc32c-intel", "crc32", "crc16", "crc7", "xxhash", "sha256", "sha512", "sha1", "meta", "pattern", "null"]),
         "do_verify": .flag, "verify_fatal": .flag, "verify_backlog": .number, "verify_interval": .size,
-        "serialize_overlap": .flag, "unified_rw_reporting": .flag, "zonemode": .choice(["none", "strided"]),
-        "zonesize": .size, "zonerange": .size, "zoneskip": .size,
+        "serialize_overlap": .flag, "unified_rw_reporting": .flag,
     ]
 
     /// Refused with a specific reason (anything else unknown is refused as "not on the allow-list").
@@ -65,8 +64,13 @@ public struct FioOptions: Sendable, Equatable {
              "log_offset", "log_compression", "log_store_compressed", "trigger-file", "exitall_on_error":
             return "it writes or reads files other than the test file"
         case "filename", "directory", "filename_format", "opendir", "nrfiles", "unlink", "unlink_each_loop",
-             "create_only", "file_service_type", "pre_read":
+             "create_only", "file_service_type", "pre_read", "file_append", "create_on_open", "create_serialize":
             return "the test file is chosen and removed by Burg"
+        case "size", "filesize", "io_size", "io_limit", "offset", "offset_increment", "offset_align", "number_ios",
+             "numjobs", "zonemode", "zonesize", "zonerange", "zoneskip", "zonecapacity", "size_percent":
+            // fio would size or place I/O beyond Burg's test file (it grows the file to fit), past the
+            // free-space check; the queue depth sets the jobs (numjobs times the region would do the same).
+            return "Burg sizes the test file and places the I/O in it (use --file-size and the workload's queue depth)"
         case "allow_mounted_write", "allow_file_create": return "it lifts fio's protection of mounted devices"
         case "ioscheduler": return "it changes the system's I/O scheduler"
         case "uid", "gid", "cgroup", "cgroup_weight", "prio", "prioclass", "nice": return "it changes privileges or priorities"

@@ -48,6 +48,8 @@ public enum FioOutput {
         var max: UInt64
         var mean: Double
         var percentile: [String: UInt64]?
+        /// `json+` only: latency (ns) to the number of I/Os in that histogram bin.
+        var bins: [String: UInt64]?
     }
 
     /// The top-level JSON objects in `text`, in order, ignoring anything outside them (warnings).

@@ -82,7 +82,20 @@ public struct FioRunner: Sendable {
         cancellation: BenchCancellation = BenchCancellation(), live: LiveCounters = LiveCounters()
     ) throws(BenchError) -> BenchResult {
         let arguments = arguments(workload, file: file, direct: direct)
-        let timeout = Duration.seconds(workload.duration + workload.rampUp) + configuration.fioGrace
+        return try execute(
+            arguments, subject: workload.name, seconds: workload.duration + workload.rampUp, cancellation: cancellation,
+            live: live
+        ) { (stdout) throws(BenchError) in try FioOutput.parse(stdout, workload: workload, cached: cached) }
+    }
+
+    /// Runs fio with `arguments` and reads its stdout with `parse`, retrying once after a failure (exit
+    /// status other than 0, no result within `seconds` + ``BenchConfiguration/fioGrace``, or output
+    /// `parse` refuses). Throws `.fioFailed` with fio's stderr, or `.interrupted`.
+    func execute<T>(
+        _ arguments: [String], subject: String, seconds: Double, cancellation: BenchCancellation, live: LiveCounters,
+        parse: (String) throws(BenchError) -> T
+    ) throws(BenchError) -> T {
+        let timeout = Duration.seconds(seconds) + configuration.fioGrace
         var lastError: BenchError?
         for attempt in 1...2 {
             if attempt == 2 { Thread.sleep(forTimeInterval: retryBackoff.seconds) }
@@ -96,20 +109,23 @@ public struct FioRunner: Sendable {
                     })
                 if cancellation.isCancelled { break }
                 if output.timedOut {
-                    throw BenchError(.fioFailed, subject: workload.name, detail: "no result within \(timeout); stopped it")
+                    throw BenchError(.fioFailed, subject: subject, detail: "no result within \(timeout); stopped it")
                 }
                 guard output.status == 0 else {
                     throw BenchError(
-                        .fioFailed, subject: workload.name,
+                        .fioFailed, subject: subject,
                         detail: "exit status \(output.status): " + output.stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(500))
                 }
-                return try FioOutput.parse(output.stdout, workload: workload, cached: cached)
+                return try parse(output.stdout)
             } catch {
                 lastError = error
             }
         }
-        if cancellation.isCancelled { throw BenchError(.interrupted, subject: file.removingLastComponent().string) }
-        throw lastError ?? BenchError(.fioFailed, subject: workload.name)
+        if cancellation.isCancelled {
+            let file = arguments.first { $0.hasPrefix("--filename=") }.map { FilePath(String($0.dropFirst(11))) }
+            throw BenchError(.interrupted, subject: file?.removingLastComponent().string ?? subject)
+        }
+        throw lastError ?? BenchError(.fioFailed, subject: subject)
     }
 }
 
@@ -144,7 +160,7 @@ struct ChildOutput: Sendable {
         do {
             try process.run()
         } catch {
-            throw BenchError(.fioFailed, subject: executable.string, detail: "cannot start: \(error)")
+            throw BenchError(.fioMissing, subject: executable.string, detail: "cannot start it: \(error)")
         }
         let stdout = Collected()
         let stderr = Collected()

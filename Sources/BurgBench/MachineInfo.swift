@@ -21,14 +21,23 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     public var mountPoint: String?
     public var mountSource: String?
     public var mountOptions: String?
-    /// Block device name (e.g. "nvme0n1", "vda") and what /sys/block says about it.
+    /// Block device name (e.g. "nvme0n1", "vda") and what sysfs says about it (see ``BlockDevice``).
     public var device: String?
+    /// The model by name ("Virtio 1.0 block device", "Samsung SSD 980 PRO 1TB").
     public var deviceModel: String?
+    public var deviceVendor: String?
+    /// "nvme", "virtio", "sata", "scsi", "usb", "mmc".
+    public var transport: String?
     public var rotational: Bool?
     public var scheduler: String?
+    /// An NVMe drive's PCIe link ("8.0 GT/s PCIe x4") and what it carries at most, bytes per second.
+    public var link: String?
+    public var linkBytesPerSecond: Double?
 
-    /// Collects the facts for `directory`.
-    public static func collect(for directory: FilePath, fileSystem: FileSystemInfo?) -> MachineInfo {
+    /// Collects the facts for `directory`; device facts come from `sysfs` and `pciIDs`.
+    public static func collect(
+        for directory: FilePath, fileSystem: FileSystemInfo?, sysfs: FilePath = "/sys", pciIDs: PCIIDs = .system
+    ) -> MachineInfo {
         var info = MachineInfo(processors: ProcessInfo.processInfo.activeProcessorCount)
         info.hostname = ProcessInfo.processInfo.hostName
         info.fileSystem = fileSystem?.typeName
@@ -43,13 +52,15 @@ public struct MachineInfo: Codable, Sendable, Equatable {
             let major = (status.st_dev >> 8) & 0xFFF | ((status.st_dev >> 32) & ~0xFFF)
             let minor = (status.st_dev & 0xFF) | ((status.st_dev >> 12) & ~0xFF)
             info.fillMount(major: UInt64(major), minor: UInt64(minor))
-            info.fillDevice(major: UInt64(major), minor: UInt64(minor))
+            if let device = BlockDevice.forDevice(major: UInt64(major), minor: UInt64(minor), sysfs: sysfs, pciIDs: pciIDs) {
+                info.describe(device)
+            }
         }
         #endif
         return info
     }
 
-    init(processors: Int) { self.processors = processors }
+    public init(processors: Int) { self.processors = processors }
 
     private static func readText(_ path: String) -> String? {
         (try? Data(contentsOf: URL(fileURLWithPath: path))).map { String(decoding: $0, as: UTF8.self) }
@@ -68,23 +79,27 @@ public struct MachineInfo: Codable, Sendable, Equatable {
         }
     }
 
-    /// /sys/dev/block/M:m links to the partition or disk; the disk's queue/ and device/ hold the facts.
-    private mutating func fillDevice(major: UInt64, minor: UInt64) {
-        let link = "/sys/dev/block/\(major):\(minor)"
-        guard let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: link) else { return }
-        var disk = URL(fileURLWithPath: link).deletingLastPathComponent().appendingPathComponent(resolved).standardized
-        // A partition's directory sits inside its disk's directory and has a "partition" file.
-        if FileManager.default.fileExists(atPath: disk.appendingPathComponent("partition").path) {
-            disk = disk.deletingLastPathComponent()
-        }
-        device = disk.lastPathComponent
-        func read(_ relative: String) -> String? {
-            Self.readText(disk.appendingPathComponent(relative).path)?.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        deviceModel = [read("device/vendor"), read("device/model")].compactMap { $0 }.filter { !$0.isEmpty }
-            .joined(separator: " ")
-        if deviceModel?.isEmpty == true { deviceModel = nil }
-        rotational = read("queue/rotational").map { $0 == "1" }
-        scheduler = read("queue/scheduler")
+    /// Takes the device facts of `device`.
+    public mutating func describe(_ device: BlockDevice) {
+        self.device = device.name
+        deviceModel = device.model
+        deviceVendor = device.vendor
+        transport = device.transport
+        rotational = device.rotational
+        scheduler = device.scheduler
+        link = device.link
+        linkBytesPerSecond = device.linkBytesPerSecond
+    }
+
+    /// "vda: Virtio 1.0 block device, Red Hat, Inc. (virtio, non-rotational)", or nil when unknown.
+    public var deviceSummary: String? {
+        guard let device else { return nil }
+        var described = BlockDevice(name: device)
+        described.model = deviceModel
+        described.vendor = deviceVendor
+        described.transport = transport
+        described.rotational = rotational
+        described.link = link
+        return described.summary
     }
 }

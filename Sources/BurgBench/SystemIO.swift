@@ -48,7 +48,8 @@ enum SystemIO {
     /// Opens `path` read-write, bypassing the page cache when `direct` (O_DIRECT on Linux, F_NOCACHE on
     /// Darwin). Throws `.cachedOnly` when the file system refuses direct I/O.
     static func openFile(_ path: FilePath, direct: Bool, create: Bool = false) throws(BenchError) -> Int32 {
-        var flags = O_RDWR | O_CLOEXEC
+        // Never through a symbolic link: a link planted in the target could point the I/O at another file.
+        var flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
         if create { flags |= O_CREAT | O_EXCL }
         #if os(Linux)
         if direct { flags |= oDirect }
@@ -60,6 +61,7 @@ enum SystemIO {
         }
         if fd < 0 {
             let error = errno
+            if error == ELOOP { throw BenchError(.symbolicLink, subject: path.string) }
             if direct && error == EINVAL {
                 throw BenchError(.cachedOnly, subject: path.removingLastComponent().string, detail: "O_DIRECT refused")
             }

@@ -94,7 +94,30 @@ public struct VideoStep: Codable, Sendable, Equatable {
     public var worstLateness: UInt64
     public var bytes: UInt64
     public var seconds: Double
+    /// Nanoseconds from the moment the slowest frame was due to its completion (native engine), or the
+    /// slowest frame's completion latency (fio); nil in runs stored before it was measured.
+    public var worstFrame: UInt64?
     public var bytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds : 0 }
+
+    public init(
+        streams: Int, frames: UInt64, lateFrames: UInt64, worstLateness: UInt64, bytes: UInt64, seconds: Double,
+        worstFrame: UInt64?
+    ) {
+        self.streams = streams
+        self.frames = frames
+        self.lateFrames = lateFrames
+        self.worstLateness = worstLateness
+        self.bytes = bytes
+        self.seconds = seconds
+        self.worstFrame = worstFrame
+    }
+
+    /// The frame period divided by ``worstFrame``: how many times longer the slowest frame could have
+    /// taken without being late (below 1: frames were late).
+    public func margin(period: Double) -> Double? {
+        guard let worstFrame else { return nil }
+        return period / Double(max(worstFrame, 1))
+    }
 }
 
 /// The video preset's outcome.
@@ -104,16 +127,31 @@ public struct VideoResult: Codable, Sendable, Equatable {
     /// The highest stream count whose step had no late frame (0: not even one stream).
     public var sustainedStreams: Int
     public var cached: Bool
+    /// The engine that ran the streams (nil in runs stored before fio ran them: the native engine).
+    public var engine: Engine?
+    /// The round (from 0), nil in runs stored before rounds existed.
+    public var round: Int?
 }
 
 /// Streams paced by a frame clock: stream i issues frame k at `start + k / fps` (or as soon as it can,
 /// when behind) and the frame is late when it completes after `start + (k + 1) / fps`.
 public enum VideoStreams {
-    /// Runs steps of 1, 2, ... `maxStreams` streams, stopping after the first step with a late frame.
-    /// `files[i]` is stream i's pre-filled file (created on demand by `makeFile`).
+    /// Runs steps of 1, 2, ... `maxStreams` streams on the native engine, stopping after the first step
+    /// with a late frame. `files[i]` is stream i's pre-filled file (created on demand by `makeFile`).
     public static func run(
         _ settings: VideoSettings, direct: Bool, cached: Bool, cancellation: BenchCancellation = BenchCancellation(),
         live: LiveCounters = LiveCounters(), makeFile: (Int) throws(BenchError) -> FilePath
+    ) throws(BenchError) -> VideoResult {
+        try run(settings, engine: .native, cached: cached, makeFile: makeFile) { (files) throws(BenchError) in
+            try runStep(settings, files: files, direct: direct, cancellation: cancellation, live: live)
+        }
+    }
+
+    /// Runs steps of 1, 2, ... `maxStreams` streams through `step` (given one file per stream), stopping
+    /// after the first step with a late frame.
+    public static func run(
+        _ settings: VideoSettings, engine: Engine, cached: Bool, makeFile: (Int) throws(BenchError) -> FilePath,
+        step: ([FilePath]) throws(BenchError) -> VideoStep
     ) throws(BenchError) -> VideoResult {
         try settings.validate()
         var files: [FilePath] = []
@@ -121,12 +159,12 @@ public enum VideoStreams {
         var sustained = 0
         for streams in 1...settings.maxStreams {
             while files.count < streams { files.append(try makeFile(files.count)) }
-            let step = try runStep(settings, files: Array(files.prefix(streams)), direct: direct, cancellation: cancellation, live: live)
-            steps.append(step)
-            if step.lateFrames > 0 { break }
+            let measured = try step(Array(files.prefix(streams)))
+            steps.append(measured)
+            if measured.lateFrames > 0 { break }
             sustained = streams
         }
-        return VideoResult(settings: settings, steps: steps, sustainedStreams: sustained, cached: cached)
+        return VideoResult(settings: settings, steps: steps, sustainedStreams: sustained, cached: cached, engine: engine)
     }
 
     static func runStep(
@@ -156,7 +194,8 @@ public enum VideoStreams {
         return VideoStep(
             streams: files.count, frames: streams.reduce(0) { $0 + $1.frames },
             lateFrames: streams.reduce(0) { $0 + $1.lateFrames }, worstLateness: streams.map(\.worstLateness).max() ?? 0,
-            bytes: streams.reduce(0) { $0 + $1.bytes }, seconds: Double(end - start) / 1e9)
+            bytes: streams.reduce(0) { $0 + $1.bytes }, seconds: Double(end - start) / 1e9,
+            worstFrame: streams.map(\.worstFrame).max() ?? 0)
     }
 
     /// One stream's thread state. `@unchecked Sendable` is safe because only the stream's own thread
@@ -169,6 +208,7 @@ public enum VideoStreams {
         var worstLateness: UInt64 = 0
         var bytes: UInt64 = 0
         var lastCompletion: UInt64 = 0
+        var worstFrame: UInt64 = 0
         var failure: BenchError?
 
         init(index: Int, file: FilePath) {
@@ -206,6 +246,7 @@ public enum VideoStreams {
                 frames += 1
                 bytes += UInt64(frameBytes)
                 lastCompletion = completed
+                worstFrame = max(worstFrame, completed - min(due, completed))
                 live.add(bytes: UInt64(frameBytes))
                 if completed > deadline {
                     lateFrames += 1

@@ -46,6 +46,10 @@ public final class FileLock: Sendable {
         public var allowNetworkFileSystem: Bool = false
         /// Permissions of a newly created lock file.
         public var permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+        /// Refuse a lock path that is a symbolic link (`O_NOFOLLOW`: `.cannotOpen` with `ELOOP`), for lock
+        /// files in directories others may write, where a planted link would point the lock (and its
+        /// holder record) at another file.
+        public var refuseSymbolicLink: Bool = false
         public init() {}
     }
 
@@ -73,7 +77,9 @@ public final class FileLock: Sendable {
             throw LockError(.networkFileSystem, path: path, fileSystem: info.typeName)
         }
         let fd = path.withPlatformString { name in
-            retryingOnInterrupt { open(name, O_RDWR | O_CREAT | O_CLOEXEC, options.permissions.rawValue) }
+            retryingOnInterrupt {
+                open(name, O_RDWR | O_CREAT | O_CLOEXEC | (options.refuseSymbolicLink ? O_NOFOLLOW : 0), options.permissions.rawValue)
+            }
         }
         guard fd >= 0 else {
             throw LockError(.cannotOpen, path: path, underlying: .current("open"))

@@ -31,15 +31,29 @@ struct BenchCommand: AsyncParsableCommand {
                 The target must be a directory you may write, not a system directory, with room for the test \
                 files plus a margin; one benchmark runs per target at a time. Test files (.burg-bench-*) are \
                 removed on success, failure and Ctrl-C. Exit status 130 after Ctrl-C.
+
+                With --rounds N every workload runs N times on every engine, rounds, workloads and engines \
+                interleaved so that a disk's drift hits every figure alike; each figure is the median with its \
+                range and spread, figures that move more than --noise-threshold are marked noisy, figures a \
+                cache rather than the disk produced are marked "cached?" with the reason, and with --engine both \
+                each native/fio ratio gets a verdict ("same within noise", "faster" or "slower" only when every \
+                round agrees).
+
+                The run is stored for `burg bench history` in the data directory: in the one --data-dir names \
+                (created if missing), or in ./burg_data if that exists. Without either, nothing is created: the \
+                results are printed and not stored.
                 """)
-        @OptionGroup var dataDir: DataDirOptions
+        @Option(name: .customLong("data-dir"), help: ArgumentHelp("Burg's data directory, where the run is stored (created if missing); without it, ./burg_data is used only if it exists.", valueName: "DIR"))
+        var dataDirPath: String?
         @Option(help: "cdm (CrystalDiskMark's set) or video.") var preset: Preset = .cdm
         @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); its bench.allowedTargets limits where benchmarks may write.", valueName: "FILE"))
         var config: String?
         @Option(help: ArgumentHelp("Directory on the disk to measure.", valueName: "DIR")) var target: String
-        @Option(help: "native, fio or both (side by side).") var engine: EngineChoice = .native
+        @Option(help: "native, fio or both (side by side, with a verdict on their ratio).") var engine: EngineChoice = .native
         @Option(help: ArgumentHelp("Test file size (1G = 2^30 bytes, 1GB = 10^9).", valueName: "size")) var fileSize = "1G"
         @Option(help: ArgumentHelp("Measured seconds per workload (video: per step).", valueName: "seconds")) var duration: Double = 5
+        @Option(help: ArgumentHelp("Run every workload this many times on every engine, interleaved; figures are medians with their range.", valueName: "n")) var rounds = 1
+        @Option(help: ArgumentHelp("Mark a figure noisy when its spread over the rounds is above this many percent.", valueName: "percent")) var noiseThreshold: Double = 10
         @Option(help: ArgumentHelp("Seconds of I/O before measuring, excluded from results.", valueName: "seconds")) var ramp: Double = 1
         @Option(help: ArgumentHelp("Only cdm workloads starting with this name, e.g. \"RND4K Q1T1\" (repeatable).", valueName: "name")) var only: [String] = []
         @Flag(help: "Run where direct I/O is impossible (tmpfs); results are marked cached.") var allowCached = false
@@ -65,6 +79,8 @@ struct BenchCommand: AsyncParsableCommand {
             settings.allowCached = allowCached
             settings.verify = verify
             settings.fioOptions = fioOptions
+            settings.rounds = rounds
+            settings.noiseThreshold = noiseThreshold
             if preset == .video {
                 let format: VideoFormat
                 if let streamRate {
@@ -80,18 +96,30 @@ struct BenchCommand: AsyncParsableCommand {
             return settings
         }
 
+        /// Where the run is stored: the --data-dir given, or ./burg_data when it exists; nil: not stored.
+        var storage: FilePath? {
+            if let dataDirPath { return FilePath(dataDirPath) }
+            var status = stat()
+            return stat(DataDirectory.defaultPath.string, &status) == 0 ? DataDirectory.defaultPath : nil
+        }
+
         func run() async throws {
             let settings = try settings()
             try await reportingErrors {
-                let burgSettings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
+                let storage = storage
+                let burgSettings = try await BurgSettings.load(dataDir: storage ?? DataDirectory.defaultPath, configFile: config)
                 var benchConfiguration = BenchConfiguration()
                 benchConfiguration.allowedTargets = (burgSettings.stringArray("bench.allowedTargets") ?? []).map { FilePath($0) }
                 benchConfiguration.fioPath = burgSettings.string("bench.fioPath").map { FilePath($0) }
                 // Refusals (target, space, options, fio) come first and leave everything unchanged.
                 let prepared = try BenchRunner(configuration: benchConfiguration).prepare(settings)
-                let store: Store
+                let store: Store?
                 do {
-                    store = try dataDir.openStore(create: true)
+                    store = try storage.map { path in
+                        var configuration = StoreConfiguration(dataDirectory: path)
+                        configuration.createIfMissing = true
+                        return try Store(configuration, migrations: BurgSchema.migrations)
+                    }
                 } catch {
                     prepared.target.release()
                     throw error
@@ -100,7 +128,11 @@ struct BenchCommand: AsyncParsableCommand {
                 let progress = ProgressLine()
                 var run = try prepared.run(cancellation: cancellation) { progress.show($0) }
                 progress.finish()
-                run.id = try BenchHistory.save(run, in: store)
+                if let store {
+                    run.id = try BenchHistory.save(run, in: store)
+                } else {
+                    printError("note: the run was not stored (no data directory: pass --data-dir DIR to keep runs for `burg bench history`)")
+                }
                 print(json ? try BenchReport.json(run) : BenchReport.table(run))
             }
         }
@@ -119,7 +151,9 @@ struct BenchCommand: AsyncParsableCommand {
                 if runs.isEmpty { print("no stored runs; `burg bench run --target DIR` makes one") }
                 for run in runs {
                     let when = Date(timeIntervalSince1970: Double(run.startedAt) / 1000)
-                    print("\(run.id)\t\(when)\t\(run.preset.rawValue)\t\(run.engines.map(\.rawValue).joined(separator: "+"))\t\(run.target)\(run.cached ? "\tcached" : "")")
+                    let flags = (run.cached ? ["cached"] : []) + run.flags
+                    print("\(run.id)\t\(when)\t\(run.preset.rawValue)\t\(run.engines.map(\.rawValue).joined(separator: "+"))\t"
+                        + "\(run.rounds) round\(run.rounds == 1 ? "" : "s")\t\(run.target)\(flags.isEmpty ? "" : "\t" + flags.joined(separator: " "))")
                 }
             }
         }
@@ -140,7 +174,13 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     struct Compare: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare two stored runs workload by workload (B relative to A).")
+        static let configuration = CommandConfiguration(
+            abstract: "Compare two stored runs workload by workload (B relative to A).",
+            discussion: """
+                Each ratio B/A is the median over the rounds both runs have, paired by round number, with its \
+                range; "B faster" or "B slower" is said only when every round's ratio lies on that side of 1, \
+                otherwise "same" within noise. Runs of one round give no range: use --rounds 5.
+                """)
         @OptionGroup var dataDir: DataDirOptions
         @Argument(help: "Run A.") var a: Int64
         @Argument(help: "Run B.") var b: Int64
