@@ -15,8 +15,10 @@ public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
     private let condition = NSCondition()
     private var stdoutLines: [String] = []
-    private var stderrText = ""
-    private var stdoutPartial = ""
+    /// Raw bytes: a read can end inside a multi-byte character, so text is decoded only from whole
+    /// lines (stdout) or from everything received so far (stderr).
+    private var stderrBytes = Data()
+    private var stdoutPartial = Data()
     private var stdoutClosed = false
     private var stderrClosed = false
     public let commandLine: String
@@ -59,22 +61,24 @@ public final class ChildProcess: @unchecked Sendable {
             defer { condition.broadcast(); condition.unlock() }
             if data.isEmpty {
                 if isStdout {
-                    if !stdoutPartial.isEmpty { stdoutLines.append(stdoutPartial); stdoutPartial = "" }
+                    if !stdoutPartial.isEmpty {
+                        stdoutLines.append(String(decoding: stdoutPartial, as: UTF8.self))
+                        stdoutPartial = Data()
+                    }
                     stdoutClosed = true
                 } else {
                     stderrClosed = true
                 }
                 return
             }
-            let text = String(decoding: data, as: UTF8.self)
             if isStdout {
-                stdoutPartial += text
-                while let newline = stdoutPartial.firstIndex(of: "\n") {
-                    stdoutLines.append(String(stdoutPartial[..<newline]))
-                    stdoutPartial = String(stdoutPartial[stdoutPartial.index(after: newline)...])
+                stdoutPartial.append(data)
+                while let newline = stdoutPartial.firstIndex(of: UInt8(ascii: "\n")) {
+                    stdoutLines.append(String(decoding: stdoutPartial[..<newline], as: UTF8.self))
+                    stdoutPartial = Data(stdoutPartial[stdoutPartial.index(after: newline)...])
                 }
             } else {
-                stderrText += text
+                stderrBytes.append(data)
             }
         }
     }
@@ -88,7 +92,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Stderr received so far.
     public var standardError: String {
         condition.lock(); defer { condition.unlock() }
-        return stderrText
+        return String(decoding: stderrBytes, as: UTF8.self)
     }
 
     /// Waits until a stdout line satisfies `predicate`; returns it. Throws if the process closes its
@@ -108,11 +112,11 @@ public final class ChildProcess: @unchecked Sendable {
             }
             if stdoutClosed {
                 throw Failure(description: "\(commandLine) ended its output without the expected line; "
-                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(stderrText.suffix(2000))")
+                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(String(decoding: stderrBytes.suffix(2000), as: UTF8.self))")
             }
             if !condition.wait(until: deadline) {
                 throw Failure(description: "timed out waiting for a line from \(commandLine); "
-                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(stderrText.suffix(2000))")
+                    + "stdout: \(stdoutLines.suffix(5)), stderr: \(String(decoding: stderrBytes.suffix(2000), as: UTF8.self))")
             }
         }
     }
