@@ -194,6 +194,21 @@ public final class FileLock: Sendable {
         return try body()
     }
 
+    /// Whether a lock `mode` would conflict with is held through another open file description (another
+    /// process, or another `FileLock` in this one). Asked without locking where the system allows it
+    /// (Linux), so a concurrent `tryLock` elsewhere never fails because of the question; elsewhere it
+    /// briefly takes and drops the lock. Throws what the system reported.
+    public func isHeldElsewhere(conflictingWith mode: LockMode) throws(LockError) -> Bool {
+        if let answer = LockPrimitive.isHeldElsewhere(descriptor, conflictingWith: mode) { return answer }
+        do {
+            try tryLock(mode)
+            unlock()
+            return false
+        } catch where error.code == .wouldBlock {
+            return true
+        }
+    }
+
     /// The holder recorded in the lock file, if any (it may be stale: see ``LockHolder``).
     public func currentHolder() -> LockHolder? {
         var buffer = [UInt8](repeating: 0, count: LockHolder.recordSize)

@@ -38,17 +38,15 @@ public final class InstanceLock: Sendable {
         return InstanceLock(dataDir: dataDir, lock: lock)
     }
 
-    /// The process holding the data directory right now, or nil if none does. Takes and drops a shared
-    /// lock to ask the kernel; never waits.
+    /// The process holding the data directory right now, or nil if none does. Asks the kernel without
+    /// taking the lock (on Linux), so asking never makes a server starting at that moment refuse; never
+    /// waits.
     public static func currentHolder(dataDir: FilePath) -> LockHolder? {
         guard let probe = try? FileLock(lockFilePath(dataDir: dataDir)) else { return nil }
-        do {
-            try probe.tryLock(.shared)
-            probe.unlock()
-            return nil
-        } catch {
-            return error.holder ?? probe.currentHolder()
-        }
+        // Asked without taking the lock: a probe holding it even briefly made a `burg serve` starting at
+        // that moment refuse with "already running".
+        guard (try? probe.isHeldElsewhere(conflictingWith: .shared)) == true else { return nil }
+        return probe.currentHolder()
     }
 
     /// Gives the data directory up (also happens when the process ends).

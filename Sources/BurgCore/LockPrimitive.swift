@@ -28,7 +28,26 @@ enum LockPrimitive {
     // From <fcntl.h> under _GNU_SOURCE, which Swift's Glibc module does not import. Same on every Linux arch.
     private static let F_OFD_SETLK: Int32 = 37
     private static let F_OFD_SETLKW: Int32 = 38
+    private static let F_OFD_GETLK: Int32 = 36
     #endif
+
+    /// Whether another open file description holds a lock that `mode` would conflict with, asked
+    /// without taking any lock, so that asking never makes a concurrent `set` elsewhere fail. nil: this
+    /// platform cannot ask without locking (Darwin's `flock`, Windows), or the call failed.
+    static func isHeldElsewhere(_ descriptor: Int32, conflictingWith mode: LockMode) -> Bool? {
+        #if os(Linux)
+        var request = flock()
+        request.l_type = Int16(mode == .exclusive ? F_WRLCK : F_RDLCK)
+        request.l_whence = Int16(SEEK_SET)
+        request.l_start = 0
+        request.l_len = 0
+        request.l_pid = 0  // required for OFD locks
+        guard fcntl(descriptor, F_OFD_GETLK, &request) == 0 else { return nil }
+        return request.l_type != Int16(F_UNLCK)
+        #else
+        return nil
+        #endif
+    }
 
     /// Takes `mode` on `descriptor`. With `wait`, sleeps in the kernel until granted; a signal makes it
     /// return `.failed(EINTR)` so that a waiter can be interrupted.

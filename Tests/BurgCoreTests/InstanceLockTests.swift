@@ -37,6 +37,30 @@ import Testing
         #expect(try next.wait(timeout: .seconds(30)) == 0)
     }
 
+    /// `burg serve`, `burg db health` and the restore ask who holds a data directory; a server starting
+    /// at that moment must not be refused because of the question (it once was: the probe took the lock).
+    @Test func askingWhoHoldsTheDirectoryNeverMakesAStartingServerRefuse() throws {
+        let dir = try TemporaryDirectory()
+        let asking = Thread { while !Thread.current.isCancelled { _ = InstanceLock.currentHolder(dataDir: dir.path) } }
+        asking.start()
+        defer { asking.cancel() }
+        var refusals = 0
+        for _ in 0..<2_000 {
+            do {
+                let lock = try InstanceLock.acquire(dataDir: dir.path)
+                lock.release()
+            } catch {
+                refusals += 1
+            }
+        }
+        #expect(refusals == 0, "\(refusals) of 2000 acquisitions refused while another thread only asked")
+        // The question still has the right answer while the directory is held.
+        let held = try InstanceLock.acquire(dataDir: dir.path)
+        #expect(InstanceLock.currentHolder(dataDir: dir.path)?.pid == getpid())
+        held.release()
+        #expect(InstanceLock.currentHolder(dataDir: dir.path) == nil)
+    }
+
     @Test func inProcessAcquireNamesTheHolderAndReleases() throws {
         let dir = try TemporaryDirectory()
         let lock = try InstanceLock.acquire(dataDir: dir.path)
