@@ -58,6 +58,8 @@ struct DBCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
         @Option(help: ArgumentHelp("Time budget of PRAGMA quick_check.", valueName: "seconds")) var budget: Double = 5
 
+        func validate() throws { try OptionRange.check(budget, "--budget", 0.001...86_400, "seconds") }
+
         func run() async throws {
             try await reportingErrors {
                 let health = try dataDir.openStore().health(quickCheckBudget: .seconds(budget))

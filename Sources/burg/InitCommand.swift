@@ -62,6 +62,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be 0 or more, not \(count); e.g. --count 100") }
+        try OptionRange.check(count, "--count", 0...100_000_000, "records")
     }
 
     func run() async throws {

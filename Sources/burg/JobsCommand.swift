@@ -118,8 +118,11 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "Enqueue this many copies in one transaction (load tests).") var count = 1
 
         func validate() throws {
-            guard delay >= 0 else { throw ValidationError("--delay cannot be negative") }
-            guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+            try OptionRange.check(delay, "--delay", 0...OptionRange.longestSeconds, "seconds")
+            // One transaction holds every copy.
+            try OptionRange.check(count, "--count", 1...1_000_000, "jobs")
+            try OptionRange.check(priority, "--priority", Int(Int32.min)...Int(Int32.max))
+            try OptionRange.check(maxAttempts, "--max-attempts", 1...1_000)
         }
 
         func run() async throws {
@@ -181,9 +184,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a claim on a job lasts without a heartbeat (heartbeats come every third of it); a killed worker's jobs run again after it.") var lease = 30.0
 
     func validate() throws {
-        guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1…1024") }
-        guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout cannot be negative") }
-        guard lease >= 1 else { throw ValidationError("--lease must be at least 1 second") }
+        try OptionRange.check(concurrency, "--concurrency", 1...1024, "jobs")
+        try OptionRange.check(drainTimeout, "--drain-timeout", 0...86_400, "seconds")
+        try OptionRange.check(lease, "--lease", 1...86_400, "seconds")
     }
 
     func run() async throws {

@@ -50,17 +50,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Crashes of one worker within 5 minutes after which it is not restarted (health: unhealthy).") var workerCrashLimit = 5
 
     func validate() throws {
-        guard authBurst >= 1, authRefill > 0 else { throw ValidationError("--auth-burst must be at least 1 and --auth-refill above 0") }
-        guard rateLimit >= 0, rateBurst >= 1, maxUpload >= 1 else {
-            throw ValidationError("--rate-limit must be 0 or more, --rate-burst and --max-upload at least 1")
-        }
-        guard healthInterval >= 0 else { throw ValidationError("--health-interval must be 0 or more") }
-        guard (4...31).contains(bcryptCost), lockoutAfter >= 1, lockoutMinutes >= 1 else {
-            throw ValidationError("--bcrypt-cost must be 4…31, --lockout-after and --lockout-minutes at least 1")
-        }
-        guard workers >= 0, (1...1024).contains(workerConcurrency) else {
-            throw ValidationError("--workers must be 0 or more and --worker-concurrency 1…1024")
-        }
+        let day = 86_400.0
+        try OptionRange.check(authBurst, "--auth-burst", 1...Int(Int32.max), "requests")
+        try OptionRange.check(authRefill, "--auth-refill", 0.000_001...1e9, "requests per second")
+        try OptionRange.check(rateLimit, "--rate-limit", 0...1e9, "requests per second")
+        try OptionRange.check(rateBurst, "--rate-burst", 1...Int(Int32.max), "requests")
+        // MiB, shifted into bytes: 1 TiB at most keeps `maxUpload << 20` far from overflow.
+        try OptionRange.check(maxUpload, "--max-upload", 1...(1 << 20), "MiB")
+        try OptionRange.check(healthInterval, "--health-interval", 0...day, "seconds")
+        try OptionRange.check(bcryptCost, "--bcrypt-cost", 4...31)
+        try OptionRange.check(lockoutAfter, "--lockout-after", 1...1_000_000, "failures")
+        // Minutes times 60 into seconds: a year at most.
+        try OptionRange.check(lockoutMinutes, "--lockout-minutes", 1...525_600, "minutes")
+        // Each worker is a process; more than this is a typo, not a deployment.
+        try OptionRange.check(workers, "--workers", 0...256, "processes")
+        try OptionRange.check(workerConcurrency, "--worker-concurrency", 1...1024, "jobs")
+        try OptionRange.check(workerBackoff, "--worker-backoff", 0.01...3600, "seconds")
+        try OptionRange.check(workerMaxBackoff, "--worker-max-backoff", 0.01...day, "seconds")
+        try OptionRange.check(workerLease, "--worker-lease", 1...day, "seconds")
+        try OptionRange.check(workerCrashLimit, "--worker-crash-limit", 1...1_000_000, "crashes")
     }
 
     func run() async throws {
@@ -71,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
             // Refusals that need no data directory come before it is created: the config file, and a
             // busy or foreign address (unless a server already holds the directory: that says more).
             let settings = try await BurgSettings.load(dataDir: dataDir.filePath, configFile: config)
+            // A store value out of range in the file or the environment is refused here, before anything exists.
+            var storeConfiguration = try storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
+            let maintenance = try storeOptions.maintenance(settings: settings)
             var server = ServerConfiguration()
             server.host = http.host
             server.port = http.port
@@ -94,7 +105,6 @@ struct ServeCommand: AsyncParsableCommand {
                     "dataDir": "\(dataDir.path)", "absolutePath": "\(dataDir.absolutePath)",
                     "pid": "\(ProcessIdentity.pid)",
                 ])
-            var storeConfiguration = storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
             // Commits never checkpoint: StoreMaintenance does, beside the writer, every --checkpoint-interval.
             storeConfiguration.autoCheckpointPages = 0
             logger.info(
@@ -145,7 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
             var services: [any Service] = [
                 EarlySignals(),
                 buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
-                StoreMaintenance(store: store, configuration: storeOptions.maintenance(settings: settings)),
+                StoreMaintenance(store: store, configuration: maintenance),
                 JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
             ]
             if let supervisor { services.append(supervisor) }

@@ -52,41 +52,68 @@ struct StoreOptions: ParsableArguments {
     var allowNetworkFileSystem = false
 
     /// The store's configuration: each value from its flag, else `BURG_STORE_*` in the environment, else
-    /// the config file's `store` object, else the default.
-    func configuration(dataDirectory: FilePath, settings: BurgSettings) -> StoreConfiguration {
+    /// the config file's `store` object, else the default. A value from the environment or the file
+    /// outside its range (see ``validate()``) is refused with exit 78.
+    func configuration(dataDirectory: FilePath, settings: BurgSettings) throws -> StoreConfiguration {
         let d = Self.defaults
+        let r = Self.ranges
         var configuration = StoreConfiguration(dataDirectory: dataDirectory)
         configuration.synchronous = synchronous
             ?? settings.string("store.synchronous").flatMap(StoreConfiguration.Synchronous.init(rawValue:)) ?? d.synchronous
-        configuration.busyTimeout = .seconds(busyTimeout ?? settings.double("store.busyTimeout") ?? d.busyTimeout.seconds)
-        configuration.retry.deadline = .seconds(retryDeadline ?? settings.double("store.retryDeadline") ?? d.retry.deadline.seconds)
-        configuration.cacheSizeKiB = cacheSize ?? settings.int("store.cacheSize") ?? d.cacheSizeKiB
-        configuration.mmapSize = mmapSize ?? settings.int("store.mmapSize") ?? d.mmapSize
-        configuration.walSizeLimit = walSizeLimit ?? settings.int("store.walSizeLimit") ?? d.walSizeLimit
-        configuration.maxReaders = maxReaders ?? settings.int("store.maxReaders") ?? d.maxReaders
-        let slow = slowRead ?? settings.double("store.slowRead") ?? d.slowReadThreshold?.seconds ?? 0
+        configuration.busyTimeout = .seconds(
+            try busyTimeout ?? settings.double("store.busyTimeout").map { try OptionRange.setting($0, "store.busyTimeout", r.busyTimeout) }
+                ?? d.busyTimeout.seconds)
+        configuration.retry.deadline = .seconds(
+            try retryDeadline ?? settings.double("store.retryDeadline").map { try OptionRange.setting($0, "store.retryDeadline", r.retryDeadline) }
+                ?? d.retry.deadline.seconds)
+        configuration.cacheSizeKiB = try cacheSize
+            ?? settings.int("store.cacheSize").map { try OptionRange.setting($0, "store.cacheSize", r.cacheSize) } ?? d.cacheSizeKiB
+        configuration.mmapSize = try mmapSize
+            ?? settings.int("store.mmapSize").map { try OptionRange.setting($0, "store.mmapSize", r.bytes) } ?? d.mmapSize
+        configuration.walSizeLimit = try walSizeLimit
+            ?? settings.int("store.walSizeLimit").map { try OptionRange.setting($0, "store.walSizeLimit", r.bytes) } ?? d.walSizeLimit
+        configuration.maxReaders = try maxReaders
+            ?? settings.int("store.maxReaders").map { try OptionRange.setting($0, "store.maxReaders", r.maxReaders) } ?? d.maxReaders
+        let slow = try slowRead
+            ?? settings.double("store.slowRead").map { try OptionRange.setting($0, "store.slowRead", r.slowRead) }
+            ?? d.slowReadThreshold?.seconds ?? 0
         configuration.slowReadThreshold = slow > 0 ? .seconds(slow) : nil
         configuration.allowNetworkFileSystem = allowNetworkFileSystem || settings.bool("store.allowNetworkFileSystem") == true
         return configuration
     }
 
-    func maintenance(settings: BurgSettings) -> StoreMaintenance.Configuration {
+    func maintenance(settings: BurgSettings) throws -> StoreMaintenance.Configuration {
+        let r = Self.ranges
         var maintenance = StoreMaintenance.Configuration()
         maintenance.checkpointInterval = .seconds(
-            checkpointInterval ?? settings.double("store.checkpointInterval") ?? Self.maintenanceDefaults.checkpointInterval.seconds)
+            try checkpointInterval
+                ?? settings.double("store.checkpointInterval").map { try OptionRange.setting($0, "store.checkpointInterval", r.interval) }
+                ?? Self.maintenanceDefaults.checkpointInterval.seconds)
         maintenance.optimizeInterval = .seconds(
-            optimizeInterval ?? settings.double("store.optimizeInterval") ?? Self.maintenanceDefaults.optimizeInterval.seconds)
+            try optimizeInterval
+                ?? settings.double("store.optimizeInterval").map { try OptionRange.setting($0, "store.optimizeInterval", r.interval) }
+                ?? Self.maintenanceDefaults.optimizeInterval.seconds)
         return maintenance
     }
 
+    /// What each store option accepts, for the flag and for its config value alike.
+    private static let ranges = (
+        busyTimeout: 0.0...3600, retryDeadline: 0.0...86_400, slowRead: 0.0...86_400, interval: 0.001...2_592_000,
+        // KiB per connection (SQLite's cache_size in KiB is written as a negative page count): 1 TiB at most.
+        cacheSize: 0...(1 << 30), bytes: 0...(1 << 50), maxReaders: 1...1024
+    )
+
     func validate() throws {
-        for value in [busyTimeout, retryDeadline].compactMap({ $0 }) where value < 0 {
-            throw ValidationError("durations must not be negative")
-        }
-        for value in [checkpointInterval, optimizeInterval].compactMap({ $0 }) where value <= 0 {
-            throw ValidationError("intervals must be positive")
-        }
-        if let maxReaders, maxReaders < 1 { throw ValidationError("--max-readers must be at least 1") }
+        let r = Self.ranges
+        try OptionRange.check(busyTimeout, "--busy-timeout", r.busyTimeout, "seconds")
+        try OptionRange.check(retryDeadline, "--retry-deadline", r.retryDeadline, "seconds")
+        try OptionRange.check(slowRead, "--slow-read", r.slowRead, "seconds")
+        try OptionRange.check(checkpointInterval, "--checkpoint-interval", r.interval, "seconds")
+        try OptionRange.check(optimizeInterval, "--optimize-interval", r.interval, "seconds")
+        try OptionRange.check(cacheSize, "--cache-size", r.cacheSize, "KiB")
+        try OptionRange.check(mmapSize, "--mmap-size", r.bytes, "bytes")
+        try OptionRange.check(walSizeLimit, "--wal-size-limit", r.bytes, "bytes")
+        try OptionRange.check(maxReaders, "--max-readers", r.maxReaders, "connections")
     }
 }
 

@@ -19,8 +19,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1 (got \(workers))") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds (got \(timeout))") }
+        try OptionRange.check(workers, "--workers", 1...1024, "threads")
+        try OptionRange.check(timeout, "--timeout", 0.001...86_400, "seconds")
     }
 
     func run() async throws {

@@ -160,7 +160,9 @@ struct WorkerFixture {
 
     @Test func aWorkerThatCrashesAtStartBacksOffThenIsGivenUpOn() throws {
         let fixture = WorkerFixture()
-        let server = try fixture.burg(["serve", "--http", "127.0.0.1:0", "--workers", "1", "--worker-lease", "0.5", "--worker-backoff", "0.05",
+        // Every worker claims one of these as soon as it starts (one at a time) and dies with SIGKILL.
+        _ = try fixture.enqueue("test.crash", "{}", count: 20)
+        let server = try fixture.burg(["serve", "--http", "127.0.0.1:0", "--workers", "1", "--worker-concurrency", "1", "--worker-lease", "1", "--worker-backoff", "0.05",
             "--worker-crash-limit", "5"])
         defer { server.signal(SIGKILL) }
         // The supervisor logs JSON lines to standard output.
