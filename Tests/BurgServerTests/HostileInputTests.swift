@@ -56,6 +56,46 @@ import Testing
         try await Self.expectAlive(server)
     }
 
+    /// Numbers inside bodies: a guest's record values (2^63−1 into a text field once trapped the server),
+    /// a superuser's field options, and literals in a filter.
+    @Test func extremeNumbersInRecordsFieldOptionsAndFiltersNeverStopTheServer() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        #expect(try await server.call("POST", "/api/collections", Self.notes, token: admin).status == 200)
+        for raw in ["9223372036854775807", "18446744073709551616", "1e18", "1e308", "-1e308", "0.5", "-0"] {
+            let reply = try await server.call("POST", "/api/collections/notes/records", rawBody: Data(#"{"title": \#(raw)}"#.utf8))
+            #expect(reply.status == 200, "title \(raw): \(reply.json)")
+        }
+        for raw in ["1e999", "NaN", "-Infinity", "1" + String(repeating: "0", count: 400)] {
+            let reply = try await server.call("POST", "/api/collections/notes/records", rawBody: Data(#"{"title": \#(raw)}"#.utf8))
+            #expect((400..<500).contains(reply.status), "title \(raw): \(reply.json)")
+        }
+        // Field options out of their domain are refused at the field when the collection is stored.
+        let options: [(String, String, JSONValue)] = [
+            ("text", "min", .number(1e308)), ("text", "max", .number(-1)), ("text", "max", .number(0.5)),
+            ("select", "maxSelect", .number(9.3e18)), ("select", "maxSelect", .number(0)), ("file", "maxSize", .number(-1)),
+        ]
+        for (index, (type, key, value)) in options.enumerated() {
+            var field: [String: JSONValue] = ["name": "f", "type": .string(type), key: value]
+            if type == "select" { field["values"] = ["a", "b"] }
+            let reply = try await server.call("POST", "/api/collections", .object(["name": .string("opt\(index)"), "fields": .array([.object(field)])]), token: admin)
+            #expect(reply.status == 400, "\(type) \(key) \(value): \(reply.json)")
+        }
+        // A number field takes any finite number and compares it in filters.
+        let numbers: JSONValue = .object([
+            "name": "amounts", "listRule": "", "createRule": "",
+            "fields": .array([.object(["name": "n", "type": "number", "min": .number(-1e308), "max": .number(1e308)])]),
+        ])
+        #expect(try await server.call("POST", "/api/collections", numbers, token: admin).status == 200)
+        #expect(try await server.call("POST", "/api/collections/amounts/records", .object(["n": .number(1e308)])).status == 200)
+        for filter in ["n > 9223372036854775807", "n < -1e308", "n = 1e999", "title > 18446744073709551616", "n = -0", "n ~ 1e18"] {
+            let path = (filter.hasPrefix("title") ? "/api/collections/notes" : "/api/collections/amounts") + "/records?filter=" + Self.encoded(filter)
+            let reply = try await server.call("GET", path)
+            #expect(reply.status == 200 || reply.status == 400, "\(filter): \(reply.json)")
+        }
+        try await Self.expectAlive(server)
+    }
+
     @Test func theCLIRefusesAnOverflowingPageInsteadOfCrashing() throws {
         let dir = try TemporaryDirectory()
         let data = dir.path("data").string

@@ -111,6 +111,8 @@ public struct Collection: Sendable, Equatable, Codable {
 
     /// At most this many fields (SQLite's tables end at 2,000 columns; far past what a form needs).
     public static let maxFields = 1000
+    /// The largest count a field option holds (maxSelect, a text's min and max characters).
+    public static let maxCount = Int(Int32.max)
     /// Each access rule at most this long (the filter language's own limit).
     public static var maxRuleLength: Int { FilterParser.maxLength }
 
@@ -167,7 +169,18 @@ public struct Collection: Sendable, Equatable, Codable {
         if let pattern = field.pattern, (try? NSRegularExpression(pattern: pattern)) == nil {
             throw fail("pattern \(pattern) is not a valid regular expression")
         }
-        if let maxSelect = field.maxSelect, maxSelect < 1 { throw fail("maxSelect must be at least 1") }
+        if let maxSelect = field.maxSelect, !(1...Collection.maxCount).contains(maxSelect) {
+            throw fail("maxSelect must be from 1 to \(Collection.maxCount), not \(maxSelect)")
+        }
+        if let maxSize = field.maxSize, maxSize < 0 { throw fail("maxSize must be 0 or more bytes, not \(maxSize)") }
+        // For texts (and the other string types) min and max count characters: whole numbers of a sane size.
+        if field.type != .number {
+            for (key, bound) in [("min", field.min), ("max", field.max)] {
+                if let bound, !(bound.rounded() == bound && bound >= 0 && bound <= Double(Collection.maxCount)) {
+                    throw fail("\(key) counts characters: a whole number from 0 to \(Collection.maxCount), not \(bound)")
+                }
+            }
+        }
         switch field.type {
         case .select:
             guard let values = field.values, !values.isEmpty else { throw fail("a select field needs its values") }

@@ -86,6 +86,12 @@ public struct RecordValidator: Sendable {
         case null
     }
 
+    /// A number as text: whole numbers without a fraction (`12`, not `12.0`). Only those well inside
+    /// `Int64` go through it; larger ones (a client may send 1e300) keep Swift's own form.
+    static func plain(_ number: Double) -> String {
+        number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+
     private func isBlank(_ value: JSONValue) -> Bool {
         switch value {
         case .null: true
@@ -106,7 +112,7 @@ public struct RecordValidator: Sendable {
             switch value {
             case .null: text = ""
             case .string(let s): text = s
-            case .number(let n) where field.type == .text: text = n.rounded() == n ? String(Int64(n)) : String(n)
+            case .number(let n) where field.type == .text: text = Self.plain(n)
             default: return .failure(FieldError("validation_invalid_value", "Must be a string."))
             }
             if text.isEmpty { return .success(.text("")) }
@@ -143,10 +149,10 @@ public struct RecordValidator: Sendable {
         case .text:
             // Characters never outnumber UTF-8 bytes: most texts are decided without counting graphemes.
             if let min = field.min, Double(text.utf8.count) < min || Double(text.count) < min {
-                return .failure(FieldError("validation_min_text_constraint", "Must be at least \(Int(min)) character(s)."))
+                return .failure(FieldError("validation_min_text_constraint", "Must be at least \(Self.plain(min)) character(s)."))
             }
             if let max = field.max, Double(text.utf8.count) > max && Double(text.count) > max {
-                return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(Int(max)) character(s)."))
+                return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(Self.plain(max)) character(s)."))
             }
             if let pattern = field.pattern, let regex = try? NSRegularExpression(pattern: pattern),
                regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
