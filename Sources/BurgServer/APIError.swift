@@ -7,6 +7,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOHTTP1
+import SystemPackage
 
 /// An error as PocketBase sends it: `{"status", "message", "data": {field: {code, message}}}`.
 /// Every error a route throws becomes one of these in ``ErrorMiddleware``; nothing else (no stack
@@ -71,7 +72,33 @@ public struct APIError: Error, Sendable {
             if let retry = error.retryAfter { headers[.retryAfter] = String(Int(retry.seconds.rounded(.up))) }
             return APIError(HTTPResponse.Status(code: error.httpStatus), error.message, data: error.fields, headers: headers)
         case let error as FileError:
-            return error.code == .notFound ? .notFound : APIError(.internalServerError, "Something went wrong while reading the file.")
+            switch error.code {
+            case .notFound: return .notFound
+            case .noSpace: return storageFull(error, logger: logger)
+            case .readOnly: return storageReadOnly(error, logger: logger)
+            default:
+                logger.error("file storage failed", metadata: ["error": "\(error)"])
+                return APIError(.serviceUnavailable, "The server could not read or write the file; nothing was changed.")
+            }
+        case let error as AtomicFileError:
+            switch error.code {
+            case .noSpace: return storageFull(error, logger: logger)
+            case .readOnlyFileSystem: return storageReadOnly(error, logger: logger)
+            default:
+                logger.error("file storage failed", metadata: ["error": "\(error)"])
+                return APIError(.serviceUnavailable, "The server could not write the file; nothing was changed.")
+            }
+        case let error as StoreError:
+            return from(error, logger: logger)
+        case let error as Errno:
+            // A system call on the server's own files (the upload spool): the server's condition.
+            switch error {
+            case .noSpace, .diskQuotaExceeded: return storageFull(error, logger: logger)
+            case .readOnlyFileSystem: return storageReadOnly(error, logger: logger)
+            default:
+                logger.error("file system call failed", metadata: ["error": "\(error)"])
+                return APIError(.serviceUnavailable, "The server could not write the request's files; nothing was changed.")
+            }
         case let error as JSONValue.ParseError:
             return APIError(.badRequest, "The request body is not valid JSON: \(error.description).")
         case is HTTPParserError:
@@ -88,6 +115,45 @@ public struct APIError: Error, Sendable {
             logger.error("request failed", metadata: ["error": "\(error)"])
             return APIError(.internalServerError, "Something went wrong while processing your request.")
         }
+    }
+}
+
+extension APIError {
+    /// The database's failures: the server's condition, not the caller's mistake, so never a 400; and
+    /// not a bug, so never a 500. Each says that nothing was saved (a failed write rolls back whole).
+    static func from(_ error: StoreError, logger: Logger) -> APIError {
+        switch error.code {
+        case .diskFull:
+            return storageFull(error, logger: logger)
+        case .readOnly:
+            return storageReadOnly(error, logger: logger)
+        case .busy:
+            logger.warning("database busy", metadata: ["error": "\(error)"])
+            return APIError(.serviceUnavailable, "The database is busy; nothing was saved. Try again in a moment.",
+                            headers: [.retryAfter: "1"])
+        case .constraint:
+            return APIError(.badRequest, "The change conflicts with stored data (a constraint); nothing was saved.")
+        case .io, .corrupt, .notADatabase, .missing, .networkFileSystem, .newerSchema:
+            logger.critical("database failed", metadata: ["error": "\(error)"])
+            return APIError(.serviceUnavailable, "The server cannot use its database right now; nothing was saved. An administrator has to look at the server's log.")
+        case .sqlite:
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, "Something went wrong while processing your request.")
+        }
+    }
+
+    /// 507: the disk holding the data directory is full. Reads go on; writes resume once space is freed.
+    static func storageFull(_ error: any Error, logger: Logger) -> APIError {
+        logger.critical("disk full: writes are refused until space is freed", metadata: ["error": "\(error)"])
+        return APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                        "The server's disk is full; nothing was saved. Try again once an administrator has freed space.")
+    }
+
+    /// 503: the data directory's file system is read-only. Reads go on; writes resume once it is writable.
+    static func storageReadOnly(_ error: any Error, logger: Logger) -> APIError {
+        logger.critical("storage is read-only: writes are refused", metadata: ["error": "\(error)"])
+        return APIError(.serviceUnavailable, "The server's storage is read-only right now; nothing was saved. Try again later.",
+                        headers: [.retryAfter: "30"])
     }
 }
 

@@ -250,7 +250,7 @@ struct MultipartForm {
 
     static func makeDirectory(_ path: FilePath) throws {
         if mkdir(path.string, 0o700) != 0 && errno != EEXIST {
-            throw APIError(.internalServerError, "Cannot create the upload directory.")
+            throw Errno(rawValue: errno)
         }
     }
 

@@ -181,3 +181,23 @@ func cpuSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
+
+/// Writes `count` numbered lines of `width` bytes through a RotatingLogFile in `directory` (one
+/// rotation every few lines with a small `--max-bytes`); prints `failed <n>`, the writes it dropped.
+struct LogLines: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log-lines")
+    @Argument var directory: String
+    @Option var count: Int = 1000
+    @Option var width: Int = 100
+    @Option var maxBytes: Int = 4096
+    @Option var maxFiles: Int = 4
+
+    func run() throws {
+        let log = try RotatingLogFile(directory: FilePath(directory), maxBytes: maxBytes, maxFiles: maxFiles)
+        for number in 0..<count {
+            let label = "line \(number) "
+            log.write(label + String(repeating: "x", count: max(0, width - label.utf8.count)))
+        }
+        say("failed \(log.failedWrites)")
+    }
+}

@@ -10,7 +10,7 @@ struct TestHelper: AsyncParsableCommand {
         subcommands: [
             HoldLock.self, TryLock.self, LockTiming.self, IncrementCounter.self, WriteLoop.self, WriteLarge.self, AtomicWriteOnce.self,
             StoreIncrement.self, StoreWriterLoop.self, StoreHoldSnapshot.self,
-            BenchCount.self, AccountTransfers.self, JobSchedulerTick.self,
+            BenchCount.self, AccountTransfers.self, JobSchedulerTick.self, LogLines.self,
         ]
     )
 }

@@ -12,8 +12,12 @@ public struct FileError: BurgError, Equatable {
         case damaged = "file_damaged"
         /// No such stored file.
         case notFound = "file_not_found"
-        /// Reading or writing failed (disk full, permissions).
+        /// Reading or writing failed (permissions, an I/O error).
         case io = "file_io"
+        /// The disk (or the user's quota) is full.
+        case noSpace = "file_no_space"
+        /// The file system is mounted read-only.
+        case readOnly = "file_read_only"
     }
 
     public var code: Code
@@ -33,6 +37,7 @@ public struct FileError: BurgError, Equatable {
         case .damaged: ExitStatus.dataError
         case .keyExists: ExitStatus.cantCreate
         case .keyUnavailable, .io: ExitStatus.unavailable
+        case .noSpace, .readOnly: ExitStatus.ioError
         }
     }
 }

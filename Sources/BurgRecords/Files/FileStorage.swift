@@ -160,7 +160,12 @@ public struct FileStorage: Sendable {
                 // The new entry must survive a crash like the file inside it.
                 try AtomicFile.syncDirectory(path.removingLastComponent(), path: path)
             } else if errno != EEXIST {
-                throw FileError(.io, path: path.string, "cannot create directory: \(String(cString: strerror(errno)))")
+                let code: FileError.Code = switch errno {
+                case ENOSPC, EDQUOT: .noSpace
+                case EROFS: .readOnly
+                default: .io
+                }
+                throw FileError(code, path: path.string, "cannot create directory: \(String(cString: strerror(errno)))")
             }
         }
     }

@@ -13,18 +13,29 @@ final class LiveServer: Sendable {
     let dir: TemporaryDirectory
     let process: ChildProcess
     let port: Int
-    var dataDir: String { dir.path("data").string }
+    let dataDir: String
     static let superuser = ("admin@example.org", "correct horse battery")
 
-    init(_ extra: String...) async throws {
+    convenience init(_ extra: String...) async throws {
+        try await self.init(arguments: extra)
+    }
+
+    /// `launcher` runs each `burg` inside something (e.g. `nsenter` into a mount namespace with a small
+    /// disk); `dataDir` is then a path as seen there.
+    init(arguments extra: [String], launcher: [String] = [], dataDir: String? = nil) async throws {
         dir = try TemporaryDirectory()
-        let data = dir.path("data").string
-        let upsert = try ChildProcess.burg("superuser", "upsert", Self.superuser.0, Self.superuser.1, "--bcrypt-cost", "4", "--data-dir", data)
+        let data = dataDir ?? dir.path("data").string
+        self.dataDir = data
+        func burg(_ arguments: [String]) throws -> ChildProcess {
+            guard let first = launcher.first else { return try ChildProcess(BuiltProducts.burg, arguments) }
+            return try ChildProcess(FilePath(first), Array(launcher.dropFirst()) + [BuiltProducts.burg.string] + arguments)
+        }
+        let upsert = try burg(["superuser", "upsert", Self.superuser.0, Self.superuser.1, "--bcrypt-cost", "4", "--data-dir", data])
         guard try upsert.wait() == 0 else { throw TestFailure("superuser upsert failed: \(upsert.standardError)") }
         var started: (ChildProcess, Int)?
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...60_000)
-            let process = try ChildProcess(BuiltProducts.burg, ["serve", "--http", "127.0.0.1:\(port)", "--data-dir", data] + extra)
+            let process = try burg(["serve", "--http", "127.0.0.1:\(port)", "--data-dir", data] + extra)
             if try await Self.waitUntilHealthy(port: port, process: process) { started = (process, port); break }
             process.signal(SIGKILL)
             _ = try? process.wait()
@@ -143,4 +154,10 @@ extension JSONValue {
 
     /// The members of an object (nil for any other value).
     var object: [String: JSONValue]? { if case .object(let object) = self { object } else { nil } }
+    /// The text of a string (nil for any other value).
+    var text: String? { if case .string(let text) = self { text } else { nil } }
+    /// The items of an array (nil for any other value).
+    var items: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
+    /// The value of a number (nil for any other value).
+    var numberValue: Double? { if case .number(let number) = self { number } else { nil } }
 }
