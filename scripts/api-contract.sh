@@ -7,6 +7,7 @@
 #   API_CONTRACT_EXAMPLES=500 scripts/api-contract.sh   a long run: more cases per operation
 #   API_CONTRACT_SEED=$RANDOM scripts/api-contract.sh   other cases than CI's (its seed is fixed, so CI is repeatable)
 #   API_CONTRACT_LOG=FILE                           keep the server's log (one JSON line per request) there
+#   scripts/api-contract.sh --include-tag records   further arguments go to both schemathesis runs
 #
 # Needs the debug build (`swift build`; BURG_BIN overrides the binary) and schemathesis from
 # scripts/install-python-tools.sh. Leaves nothing behind: the server and its temp data dir are removed.
@@ -83,9 +84,9 @@ curl -fsS -X PATCH "$base/api/collections/notes/records/note00000000001" -H "Aut
 # Checks: no 5xx, and every status, content type, header and body is one the spec documents.
 # Not run: negative_data_rejection / positive_data_acceptance (Burg, like PocketBase, is lenient where
 # the spec is strict: an unknown query parameter or record key is ignored, not refused; and valid data
-# for a collection that does not exist is 404), unsupported_method and allow_header_conformance (the
-# router answers 404 for an unrouted method, without Allow), and the stateful authorization checks
-# (ignored_auth / object_level_authorization / use_after_free / ensure_resource_availability: access
+# for a collection that does not exist is 404), unsupported_method and allow_header_conformance (a
+# method a path does not have is 404, not 405 with Allow, as PocketBase 0.40 answers it), and the
+# stateful authorization checks (ignored_auth / object_level_authorization / use_after_free / ensure_resource_availability: access
 # rules are tested in RecordsAPITests and AuthAPITests, where the expected answer is known).
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 run() {
@@ -106,8 +107,8 @@ run() {
 }
 started=$SECONDS
 status=0
-run guest || status=1
-run superuser -H "Authorization: $token" || status=1
+run guest "$@" || status=1
+run superuser -H "Authorization: $token" "$@" || status=1
 if ! kill -0 "$server" 2>/dev/null; then
     echo "api-contract: burg serve died during the run" >&2
     status=1
