@@ -2,11 +2,13 @@
 # Installs the Debian packages Burg's tests and benchmarks use, if they are missing:
 #   fio        - the peer engine of `burg bench` (BurgBench tests run it for real)
 #   util-linux - setpriv/unshare, used by tests of permission and read-only file system errors
+#   curl       - scripts/api-contract.sh sets up its server's data with it
 # Needs root (or sudo). Safe to run repeatedly: it does nothing when everything is present.
 set -euo pipefail
 missing=()
 command -v fio >/dev/null 2>&1 || missing+=(fio)
 { command -v setpriv >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; } || missing+=(util-linux)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -39,6 +39,23 @@ public func buildApplication(
     store: Store, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger
 ) -> some ApplicationProtocol {
     let broker = RealtimeBroker(store: store, logger: logger)
+    MultipartForm.removeLeftovers(dataDirectory: store.configuration.dataDirectory)
+    let router = buildRouter(store: store, authenticator: authenticator, configuration: configuration, broker: broker)
+    var application = Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
+        logger: logger)
+    application.addServices(broker)
+    return application
+}
+
+/// The router of ``buildApplication(store:authenticator:configuration:logger:)``: its middleware and
+/// every route of the API. Registering has no side effects, so ``apiRoutes(store:authenticator:)`` can
+/// read the same table back.
+func buildRouter(
+    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, broker: RealtimeBroker
+) -> Router<BurgRequestContext> {
     let router = Router(context: BurgRequestContext.self)
     // Outermost: the log line sees the final status, errors included.
     router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
@@ -48,7 +65,6 @@ public func buildApplication(
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))
     }
     let auth = RequestAuth(authenticator: authenticator)
-    MultipartForm.removeLeftovers(dataDirectory: store.configuration.dataDirectory)
     var records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
     records.maxUploadSize = configuration.maxUploadSize
     records.add(to: router)
@@ -60,11 +76,5 @@ public func buildApplication(
     FilesRoutes(store: store, auth: auth, authenticator: authenticator).add(to: router)
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
-    var application = Application(
-        router: router,
-        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
-        logger: logger)
-    application.addServices(broker)
-    return application
+    return router
 }
