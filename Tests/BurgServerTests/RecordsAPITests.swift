@@ -93,8 +93,11 @@ import Testing
         #expect(badToken.status == 401)
         let noCollection = try await server.call("GET", "/api/collections/nope/records")
         #expect(noCollection.status == 404)
-        let badPage = try await server.call("GET", "/api/collections/parts/records?page=0")
+        let badPage = try await server.call("GET", "/api/collections/parts/records?page=abc")
         #expect(badPage.status == 400)
+        // PocketBase reads a page below 1 as the first page.
+        let pageZero = try await server.call("GET", "/api/collections/parts/records?page=0")
+        #expect(pageZero.status == 200 && pageZero["page"] == .number(1))
         #expect(try await server.call("POST", "/api/collections/nope/records", .object(["code": "A2"])).status == 404)
         // A collection whose create rule is null takes creates from superusers only.
         let ledger: JSONValue = .object(["name": "ledger", "listRule": "", "createRule": .null,

@@ -81,12 +81,14 @@ struct RecordsRoutes: Sendable {
         return .json(.object(page))
     }
 
-    /// `page` (1…``ListQuery/maxPage``) and `perPage` (from 1; above ``ListQuery/maxPerPage`` it is
-    /// lowered to it, as PocketBase lowers it to its own maximum); anything else is a 400 naming it.
+    /// `page` and `perPage` as PocketBase reads them: a whole number below 1 means the default (page 1,
+    /// 30 per page), a `perPage` above ``ListQuery/maxPerPage`` is lowered to it. Beyond PocketBase, a
+    /// page past ``ListQuery/maxPage`` (whose offset would overflow) and anything that is not a whole
+    /// number is a 400 naming the parameter (docs/COMPATIBILITY.md).
     static func paging(_ parameters: [String: String]) throws -> (page: Int, perPage: Int) {
-        let page = try parameters["page"].map { try BoundedNumber.integer($0, "page", in: 1...ListQuery.maxPage) } ?? 1
-        let perPage = try parameters["perPage"].map { try BoundedNumber.integer($0, "perPage", in: 1...Int.max) } ?? 30
-        return (page, min(perPage, ListQuery.maxPerPage))
+        let page = try parameters["page"].map { try BoundedNumber.integer($0, "page", in: Int.min...ListQuery.maxPage) } ?? 1
+        let perPage = try parameters["perPage"].map { try BoundedNumber.integer($0, "perPage", in: Int.min...Int.max) } ?? 30
+        return (max(page, 1), perPage < 1 ? 30 : min(perPage, ListQuery.maxPerPage))
     }
 
     func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
