@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// How long `/api/health` reuses its full check (probes in between only prove the database answers).
     public var healthInterval: Duration = .seconds(10)
+    /// Web origins whose pages may call the API from a browser; any, as PocketBase (see ``AllowedOrigins``).
+    public var allowedOrigins: AllowedOrigins = .any
     /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
     public var workerStatus: (@Sendable () -> WorkerSupervisor.Status)?
     public init() {}
@@ -59,6 +61,8 @@ func buildRouter(
     let router = Router(context: BurgRequestContext.self)
     // Outermost: the log line sees the final status, errors included.
     router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
+    // Outside the error middleware, so that errors carry the CORS headers a browser needs to read them.
+    router.add(middleware: CrossOriginMiddleware(origins: configuration.allowedOrigins))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxBodySize: BurgRequestContext.maxBodySize, maxUploadSize: configuration.maxUploadSize))
     if configuration.rateLimit > 0 {

@@ -24,6 +24,15 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp("Address to serve the HTTP API on (0.0.0.0:8090 to listen on every interface; port 0: any free port).", valueName: "HOST:PORT"),
         transform: HTTPAddress.parse)
     var http = HTTPAddress(host: "127.0.0.1", port: 8090)
+    @Option(
+        help: ArgumentHelp("Web origins whose pages may call the API from a browser: * (any, as PocketBase; tokens never travel in cookies) or a comma-separated list such as http://localhost:5173,https://app.example.com.", valueName: "ORIGINS"),
+        transform: { text in
+            guard let origins = AllowedOrigins(list: text) else {
+                throw ValidationError("--origins takes * or a comma-separated list of origins such as https://app.example.com (scheme and host, no path), not \"\(text)\"")
+            }
+            return origins
+        })
+    var origins: AllowedOrigins = .any
     @Option(help: "Sign-in requests one client address may make in a burst.") var authBurst = 10
     @Option(help: "Sign-in requests per second a client address regains after a burst.") var authRefill = 1.0
     @Option(help: "Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited.")
@@ -122,6 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: Logger(label: "burg.store"))
             // Checked again now that this process holds the directory: a port taken meanwhile.
             try ListenError.check(host: server.host, port: server.port)
+            server.allowedOrigins = origins
             server.authBurst = authBurst
             server.authRefillPerSecond = authRefill
             server.rateLimit = rateLimit
