@@ -63,6 +63,7 @@ func buildRouter(
     router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
     // Outside the error middleware, so that errors carry the CORS headers a browser needs to read them.
     router.add(middleware: CrossOriginMiddleware(origins: configuration.allowedOrigins))
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: BodyLimitMiddleware(maxBodySize: BurgRequestContext.maxBodySize, maxUploadSize: configuration.maxUploadSize))
     if configuration.rateLimit > 0 {
