@@ -10,16 +10,18 @@ import Synchronization
 /// PocketBase's realtime protocol over server-sent events:
 /// `GET /api/realtime` opens a stream whose first event is `PB_CONNECT` with a client id;
 /// `POST /api/realtime {clientId, subscriptions}` (with the client's token, if any) sets what it
-/// receives: `collection` (every record) or `collection/recordId`. Each event is
-/// `{"action": "create"|"update"|"delete", "record": {...}}`, sent only if the subscriber may view the
-/// record (the collection's view rule, with the subscriber's identity).
+/// receives, as PocketBase's topics: `posts/*` (or plain `posts`) every record of a collection, judged by
+/// its list rule; `posts/<id>` one record, judged by its view rule; the collection by name or id; each
+/// topic may carry `?options=…`. Each subscription that matches a change gets its own event, named
+/// by the subscription exactly as sent: `{"action": "create"|"update"|"delete", "record": {...}}`, sent
+/// only if the subscriber may see the record under that rule, with the subscriber's identity.
 ///
 /// Changes come from the store's change feed, so writes by any process — the API, `burg import`,
 /// workers — reach subscribers, in commit order. On shutdown every stream is closed.
 final class RealtimeBroker: Service, Sendable {
     struct Client {
         var continuation: AsyncStream<String>.Continuation
-        var subscriptions: Set<String> = []
+        var subscriptions: [RealtimeTopic] = []
         var identity: AuthIdentity?
         /// Set by the first subscription: from then on only its identity may change the subscriptions.
         var bound = false
@@ -61,7 +63,8 @@ final class RealtimeBroker: Service, Sendable {
                 }
             }
             client.bound = true
-            client.subscriptions = Set(subscriptions)
+            var seen = Set<String>()
+            client.subscriptions = subscriptions.filter { seen.insert($0).inserted }.map(RealtimeTopic.init)
             client.identity = identity
             clients[id] = client
             return .subscribed
@@ -122,21 +125,29 @@ final class RealtimeBroker: Service, Sendable {
         for change in changes {
             guard let collection = byID[change.collectionId] else { continue }
             for (clientID, client) in subscribers {
-                let topics = [collection.name, "\(collection.name)/\(change.recordId)"].filter(client.subscriptions.contains)
-                guard let topic = topics.first else { continue }
-                guard let record = try await visibleRecord(change, collection, client.identity) else { continue }
-                client.continuation.yield(Self.message(
-                    id: clientID, event: topic, data: .object(["action": .string(change.action.rawValue), "record": record])))
+                // What each rule lets this client see of the change, decided once for all its topics.
+                var seen: [Bool: JSONValue?] = [:]
+                for topic in client.subscriptions where topic.matches(collection, recordId: change.recordId) {
+                    let byList = topic.recordId == nil
+                    if seen[byList] == nil {
+                        seen[byList] = try await visibleRecord(change, collection, client.identity, rule: byList ? \.list : \.view)
+                    }
+                    guard let record = seen[byList] ?? nil else { continue }
+                    client.continuation.yield(Self.message(
+                        id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": record])))
+                }
             }
         }
     }
 
-    /// The record as `identity` may see it, or nil when its view rule hides it (a deleted record is
-    /// judged as it was, from the copy the change feed kept).
-    private func visibleRecord(_ change: RecordChange, _ collection: Collection, _ identity: AuthIdentity?) async throws -> JSONValue? {
+    /// The record as `identity` may see it, or nil when `rule` (the list or the view rule) hides it (a
+    /// deleted record is judged as it was, from the copy the change feed kept).
+    private func visibleRecord(
+        _ change: RecordChange, _ collection: Collection, _ identity: AuthIdentity?, rule path: KeyPath<Collection.Rules, String?>
+    ) async throws -> JSONValue? {
         let superuser = identity?.isSuperuser == true
-        guard superuser || collection.rules.view != nil else { return nil }
-        let rule = superuser ? nil : collection.rules.view.flatMap { $0.isEmpty ? nil : $0 }
+        guard superuser || collection.rules[keyPath: path] != nil else { return nil }
+        let rule = superuser ? nil : collection.rules[keyPath: path].flatMap { $0.isEmpty ? nil : $0 }
         let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
         let store = self.store
         if change.action == .delete {
@@ -159,6 +170,29 @@ final class RealtimeBroker: Service, Sendable {
         } catch let error as BurgRecords.RecordError where error.code == .notFound {
             return nil  // hidden by the rule, or deleted since
         }
+    }
+}
+
+/// One subscription as PocketBase reads it: `<collection>[/<id>|/*][?options=…]`, the collection by
+/// name or id. The options are accepted and kept in the event's name; they do not shape the payload yet.
+struct RealtimeTopic: Sendable {
+    /// The subscription as sent, which names its events.
+    var raw: String
+    var collection: Substring
+    /// nil: every record (`/*`, or the collection alone).
+    var recordId: Substring?
+
+    init(_ raw: String) {
+        self.raw = raw
+        let base = raw.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let parts = base.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        collection = parts.first ?? ""
+        let record = parts.count > 1 ? parts[1] : nil
+        recordId = record == "*" ? nil : record
+    }
+
+    func matches(_ target: Collection, recordId id: String) -> Bool {
+        (collection == target.name || collection == target.id) && (recordId == nil || recordId! == id)
     }
 }
 

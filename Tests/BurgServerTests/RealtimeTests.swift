@@ -22,7 +22,7 @@ import Testing
         let server = try await LiveServer()
         let admin = try await server.superuserToken()
         let created = try await server.call("POST", "/api/collections", .object([
-            "name": "alerts", "listRule": "", "viewRule": "level != 'secret'",
+            "name": "alerts", "listRule": "level != 'secret'", "viewRule": "level != 'secret'",
             "fields": .array([.object(["name": "level", "type": "text"]), .object(["name": "text", "type": "text"])]),
         ]), token: admin)
         #expect(created.status == 200, "\(created.json)")
@@ -68,6 +68,45 @@ import Testing
         _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(!guest.lines.contains { $0.contains(secretID) })
+    }
+
+    /// The topic forms the PocketBase SDKs send: `subscribe('*')` is `posts/*`, `subscribe(id)` is
+    /// `posts/<id>`, each may carry `?options=`; the collection by name or by id. `*` topics follow the
+    /// list rule and `/<id>` topics the view rule; each matching subscription gets its own event, named as
+    /// subscribed.
+    @Test func pocketBaseTopicFormsFireUnderTheirOwnRulesNamedAsSubscribed() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        // Guests may view any post by id but list only the published ones.
+        let created = try await server.call("POST", "/api/collections", .object([
+            "name": "posts", "listRule": "published = true", "viewRule": "",
+            "fields": .array([.object(["name": "title", "type": "text"]), .object(["name": "published", "type": "bool"])]),
+        ]), token: admin)
+        let collectionId = try #require(created["id"]?.text)
+        let draft = try await server.call("POST", "/api/collections/posts/records", .object(["title": "draft one", "published": false]), token: admin)
+        let draftId = try #require(draft["id"]?.text)
+
+        let (guest, guestID) = try stream(server)
+        defer { guest.signal(SIGTERM) }
+        let options = "posts/*?options=" + #"{"query":{"expand":""}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let topics = ["posts/*", "\(collectionId)/*", "posts/\(draftId)", "\(collectionId)/\(draftId)", options, "nosuch/*"]
+        let subscribed = try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": .array(topics.map { .string($0) })]))
+        #expect(subscribed.status == 204, "\(subscribed.json)")
+
+        // An update of the draft: the view rule lets the guest see it, the list rule does not.
+        #expect(try await server.call("PATCH", "/api/collections/posts/records/\(draftId)", .object(["title": "draft two"]), token: admin).status == 200)
+        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("draft two") }
+        try await Task.sleep(for: .milliseconds(400))
+        let draftEvents = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }
+        #expect(Set(draftEvents) == ["event:posts/\(draftId)", "event:\(collectionId)/\(draftId)"], "\(draftEvents)")
+
+        // A published post: every `*` topic fires (by name, by id, with options), each once.
+        #expect(try await server.call("POST", "/api/collections/posts/records", .object(["title": "hello", "published": true]), token: admin).status == 200)
+        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("hello") }
+        try await Task.sleep(for: .milliseconds(400))
+        let events = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }.dropFirst(draftEvents.count)
+        #expect(events.sorted() == ["event:posts/*", "event:\(collectionId)/*", "event:\(options)"].sorted(), "\(events)")
+        #expect(guest.lines.filter { $0.contains("\"hello\"") }.count == 3)
     }
 
     /// A port already taken (here by another `burg serve`) is refused in words with exit 75, at once,
