@@ -80,7 +80,7 @@ import Testing
         }
         // A valid upload with an invalid other value: refused before any file is written.
         #expect(throws: ValidationError.self) {
-            try fixture.records.create("patients", ["name": .number(1.5), "nope": "x"], files: ["photos": [FileUpload(filename: "a.png", source: .bytes(Self.png))]])
+            try fixture.records.create("patients", ["name": .array(["not", "a text"])], files: ["photos": [FileUpload(filename: "a.png", source: .bytes(Self.png))]])
         }
         // Stored names cannot be set or pointed elsewhere by a client.
         #expect(throws: ValidationError.self) { try fixture.records.create("patients", ["photos": .array(["../../data.db"])]) }

@@ -15,6 +15,29 @@ import Testing
         ]),
     ])
 
+    /// The SDKs' usual update: fetch a record, change a value, save the whole object back. Its
+    /// `collectionId`, `collectionName`, `expand`, `created`, `updated` and keys the schema no longer has
+    /// are ignored, as PocketBase ignores them.
+    @Test func aFetchedRecordSavedBackWholeIsAcceptedAndItsExtraKeysIgnored() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        let notes: JSONValue = .object(["name": "memos", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+                                        "fields": .array([.object(["name": "title", "type": "text"]), .object(["name": "body", "type": "text"])])])
+        #expect(try await server.call("POST", "/api/collections", notes, token: admin).status == 200)
+        let created = try await server.call("POST", "/api/collections/memos/records", .object(["title": "first", "body": "b"]))
+        guard case .object(var record) = created.json, let id = record["id"]?.text else { throw TestFailure("no record: \(created.json)") }
+        record["title"] = "second"
+        record["expand"] = .object([:])
+        record["removedLongAgo"] = "x"
+        let saved = try await server.call("PATCH", "/api/collections/memos/records/\(id)", .object(record))
+        #expect(saved.status == 200, "\(saved.json)")
+        #expect(saved["title"] == "second" && saved["body"] == "b" && saved["removedLongAgo"] == nil, "\(saved.json)")
+        #expect(saved["created"] == created["created"] && saved["collectionName"] == "memos")
+        // A create carrying the same extra keys is accepted the same way.
+        let copy = try await server.call("POST", "/api/collections/memos/records", .object(["title": "copy", "collectionName": "other", "expand": .object([:]), "nope": 1]))
+        #expect(copy.status == 200 && copy["collectionName"] == "memos" && copy["nope"] == nil, "\(copy.json)")
+    }
+
     @Test func crudPagingFilterAndSortOverHTTP() async throws {
         let server = try await LiveServer()
         let admin = try await server.superuserToken()

@@ -141,7 +141,7 @@ public struct RecordStore: Sendable {
         var values = values
         let recordID = id ?? RecordID.generate()
         guard RecordID.isValid(recordID) else { return try insert(collectionName, values, id: recordID, access: access) }
-        _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection))  // bad input: no file written
+        _ = try RecordValidator(collection, unknownKeys: .ignore).validate(Self.withPlaceholders(values, for: uploads, collection))  // bad input: no file written
         let saved = try saveUploads(uploads, collection, recordID: recordID, existing: [:], into: &values)
         do {
             return try insert(collectionName, values, id: recordID, access: access, saved: true)
@@ -186,7 +186,7 @@ public struct RecordStore: Sendable {
         let collection = try CollectionRegistry.load(db, collectionName)
         let access = try access(collection)
         if !saved { try Self.refuseStoredFileNames(values, collection) }
-        let columns = try RecordValidator(collection).validate(values)
+        let columns = try RecordValidator(collection, unknownKeys: .ignore).validate(values)
         let now = FilterSQL.formatDate(Date())
         let recordID = id ?? values["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? RecordID.generate()
         guard RecordID.isValid(recordID) else {
@@ -326,7 +326,7 @@ public struct RecordStore: Sendable {
         }
         var saved: [String] = []
         if !uploads.isEmpty {
-            _ = try RecordValidator(collection).validate(Self.withPlaceholders(values, for: uploads, collection), existing: existing.values)
+            _ = try RecordValidator(collection, unknownKeys: .ignore).validate(Self.withPlaceholders(values, for: uploads, collection), existing: existing.values)
             saved = try saveUploads(uploads, collection, recordID: id, existing: existing.values, into: &values)
         }
         let updated: Record
@@ -349,7 +349,7 @@ public struct RecordStore: Sendable {
             let existing = try Self.fetch(db, collection, id)
             // The update rule judges the record as it is before the change.
             try Self.require(db, collection, id, access, else: .notFound)
-            let columns = try RecordValidator(collection).validate(values, existing: existing.values)
+            let columns = try RecordValidator(collection, unknownKeys: .ignore).validate(values, existing: existing.values)
             var assignments = ["\"updated\" = ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [FilterSQL.formatDate(Date())]
             for field in collection.fields where values[field.name] != nil {

@@ -29,13 +29,25 @@ public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Checks a record's values against its collection and turns them into column values.
 public struct RecordValidator: Sendable {
-    public let collection: Collection
-
-    public init(_ collection: Collection) {
-        self.collection = collection
+    /// What a key that names no field of the collection gets.
+    public enum UnknownKeys: Sendable {
+        /// A `validation_unknown_field` error (imports: a misspelled column is a mistake to report).
+        case refuse
+        /// Nothing: it is dropped, as PocketBase's API does, so that a record fetched and saved back —
+        /// carrying `collectionId`, `collectionName`, `expand` or a field since removed — is accepted.
+        case ignore
     }
 
-    /// Validates `values` (unknown keys are refused too) and returns the column values to store.
+    public let collection: Collection
+    public var unknownKeys: UnknownKeys
+
+    public init(_ collection: Collection, unknownKeys: UnknownKeys = .refuse) {
+        self.collection = collection
+        self.unknownKeys = unknownKeys
+    }
+
+    /// Validates `values` (a key that names no field as ``unknownKeys`` says) and returns the column
+    /// values to store.
     /// `existing` is the stored record for an update: absent keys keep their stored value.
     public func validate(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [String: ColumnValue] {
         let columns = try columns(values, existing: existing)
@@ -69,7 +81,7 @@ public struct RecordValidator: Sendable {
                 errors[field.name] = error
             }
         }
-        if known < values.count {
+        if known < values.count && unknownKeys == .refuse {
             for key in values.keys where collection.field(named: key) == nil && !Collection.systemFields.contains(key) {
                 errors[key] = FieldError("validation_unknown_field", "Unknown field.")
             }
