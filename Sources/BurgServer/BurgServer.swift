@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     public var healthInterval: Duration = .seconds(10)
     /// Web origins whose pages may call the API from a browser; any, as PocketBase (see ``AllowedOrigins``).
     public var allowedOrigins: AllowedOrigins = .any
+    /// A directory whose files are served at `/` (a web app, as PocketBase's `pb_public`); nil: none.
+    public var publicDirectory: String?
+    /// Whether a `GET` matching no route and no file gets the public directory's `index.html` (a
+    /// single-page app's own routes); never for `/api/…`.
+    public var indexFallback = true
     /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
     public var workerStatus: (@Sendable () -> WorkerSupervisor.Status)?
     public init() {}
@@ -65,6 +70,11 @@ func buildRouter(
     router.add(middleware: CrossOriginMiddleware(origins: configuration.allowedOrigins))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
+    if let directory = configuration.publicDirectory {
+        // Inside the error middleware: a path with `..` gets PocketBase's JSON 400.
+        router.add(middleware: PublicFilesMiddleware(directory: directory, indexFallback: configuration.indexFallback,
+                                                     threadPool: .singleton, logger: Logger(label: "burg.public")))
+    }
     router.add(middleware: BodyLimitMiddleware(maxBodySize: BurgRequestContext.maxBodySize, maxUploadSize: configuration.maxUploadSize))
     if configuration.rateLimit > 0 {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))

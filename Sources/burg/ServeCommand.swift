@@ -7,6 +7,7 @@ import BurgAuth
 import BurgJobs
 import BurgServer
 import Foundation
+import SystemPackage
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
             return origins
         })
     var origins: AllowedOrigins = .any
+    @Option(help: ArgumentHelp("Directory whose files are served at / (a web app, as PocketBase's pb_public). Default: burg_public beside the data directory, when it exists.", valueName: "DIR"))
+    var publicDir: String?
+    @Option(help: ArgumentHelp("Whether a GET that matches no route and no file gets the public directory's index.html (a single-page app's own routes); never for /api/.", valueName: "true|false"))
+    var indexFallback = true
     @Option(help: "Sign-in requests one client address may make in a burst.") var authBurst = 10
     @Option(help: "Sign-in requests per second a client address regains after a burst.") var authRefill = 1.0
     @Option(help: "Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited.")
@@ -80,6 +85,20 @@ struct ServeCommand: AsyncParsableCommand {
         try OptionRange.check(workerCrashLimit, "--worker-crash-limit", 1...1_000_000, "crashes")
     }
 
+    /// `--public-dir`, which must be a directory; else `burg_public` beside the data directory when it
+    /// exists; else none.
+    func resolvedPublicDirectory() throws -> String? {
+        var isDirectory: ObjCBool = false
+        if let publicDir {
+            guard FileManager.default.fileExists(atPath: publicDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIInputError(message: "--public-dir \(publicDir) is not a directory; create it or leave the option out", exitCode: ExitStatus.noInput)
+            }
+            return publicDir
+        }
+        let beside = FilePath(dataDir.absolutePath).removingLastComponent().appending("burg_public").string
+        return FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory) && isDirectory.boolValue ? beside : nil
+    }
+
     func run() async throws {
         EarlySignals.install()
         // A closed stdout (the log's reader went away) must not kill the server mid-request.
@@ -91,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             // A store value out of range in the file or the environment is refused here, before anything exists.
             var storeConfiguration = try storeOptions.configuration(dataDirectory: dataDir.filePath, settings: settings)
             let maintenance = try storeOptions.maintenance(settings: settings)
+            let publicDirectory = try resolvedPublicDirectory()
             var server = ServerConfiguration()
             server.host = http.host
             server.port = http.port
@@ -132,6 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
             // Checked again now that this process holds the directory: a port taken meanwhile.
             try ListenError.check(host: server.host, port: server.port)
             server.allowedOrigins = origins
+            server.publicDirectory = publicDirectory
+            server.indexFallback = indexFallback
             server.authBurst = authBurst
             server.authRefillPerSecond = authRefill
             server.rateLimit = rateLimit
