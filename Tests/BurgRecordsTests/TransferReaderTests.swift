@@ -30,4 +30,16 @@ import Testing
         #expect(throws: LineReader.LineTooLong.self) { try Self.lines(Array("abc\r".utf8), maxLineLength: 3, chunkSize: chunkSize) }
         #expect(throws: LineReader.LineTooLong.self) { try Self.lines(Array("abc\rd\n".utf8), maxLineLength: 3, chunkSize: chunkSize) }
     }
+
+    @Test(arguments: ["a\r\nb", "\r\n", "x\u{22}\u{301}y", "tab\tand\rcr"])
+    func aCSVValueWithCRLFOrAQuoteUnderACombiningMarkIsQuotedAndReadBackWhole(value: String) throws {
+        let field = CSVRecordParser.escape(value)
+        #expect(field.hasPrefix("\"") && field.hasSuffix("\""), "\(field.debugDescription)")
+        var parser = CSVRecordParser()
+        var records: [[String]] = []
+        for line in Array((field + ",end").utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if let record = try parser.consume(line) { records.append(record) }
+        }
+        #expect(records == [[value, "end"]])
+    }
 }
