@@ -57,10 +57,14 @@ struct MultipartForm {
         parser.onBody = { buffer in reader.body(&buffer) }
         parser.onPartComplete = { reader.complete() }
         var total = 0
+        var headerGuard = MultipartHeaderGuard(boundary: boundary)
         do {
             for try await buffer in request.body {
                 total += buffer.readableBytes
                 guard total <= limit else { throw APIError(.contentTooLarge, "The request body is too large (limit \(limit) bytes).") }
+                guard headerGuard.allows(buffer) else {
+                    throw APIError(.badRequest, "The multipart body is malformed: a part's header name is not ASCII.")
+                }
                 do {
                     try parser.execute(buffer)
                 } catch let error as APIError {
