@@ -11,6 +11,10 @@ let swiftSettings: [SwiftSetting] =
         .enableUpcomingFeature("ExistentialAny"),
     ] + (strictWarnings ? [.treatAllWarnings(as: .error)] : [])
 
+// BURG_FUZZ=1 adds the libFuzzer harnesses (Fuzz/, run by scripts/fuzz.sh). They exist only then, so an
+// ordinary build never links libFuzzer and no library target depends on fuzz code.
+let fuzzing = ProcessInfo.processInfo.environment["BURG_FUZZ"] == "1"
+
 let package = Package(
     name: "Burg",
     platforms: [.macOS(.v15)],
@@ -256,3 +260,26 @@ let package = Package(
         ),
     ]
 )
+
+if fuzzing {
+    package.targets += [
+        // The declaration of libFuzzer's LLVMFuzzerRunDriver; no logic.
+        .target(name: "CBurgFuzz", path: "Fuzz/CBurgFuzz"),
+        // One executable, one harness per component (BURG_FUZZ_HARNESS picks it). Linked with libFuzzer and
+        // AddressSanitizer; scripts/fuzz.sh builds the libraries with the matching coverage instrumentation.
+        .executableTarget(
+            name: "burg-fuzz",
+            dependencies: [
+                "CBurgFuzz", "BurgCore", "BurgStore", "BurgRecords", "BurgBench", "BurgBackup", "BurgServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Fuzz/burg-fuzz",
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        ),
+    ]
+}

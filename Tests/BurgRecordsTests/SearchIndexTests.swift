@@ -63,6 +63,28 @@ import Testing
         #expect(!(try plan(fixture.store, fixture.records, "title ~ 'ee'").contains("VIRTUAL TABLE")))
     }
 
+    /// Found by the filter fuzz harness: a NUL in the text (`%00` in a URL) ended FTS5's query string early,
+    /// and SQLite refused the listing ("unterminated string"), a 500. LIKE alone now decides.
+    @Test func containsWithANulCharacterOnASearchableFieldListsLikeAScanInsteadOfFailing() throws {
+        let fixture = try RecordsFixture()
+        try fixture.collections.create(Self.notes())
+        var plain = Self.notes(searchable: false)
+        plain.name = "plain"
+        plain.id = "pbc_plain00000000"
+        try fixture.collections.create(plain)
+        for (index, text) in ["knee\u{0}bone", "knee bone", "w\u{0}\u{0}\u{0}xyz"].enumerated() {
+            try fixture.records.create("notes", ["title": .string(text)], id: String(format: "n%014d", index))
+            try fixture.records.create("plain", ["title": .string(text)], id: String(format: "n%014d", index))
+        }
+        for filter in ["title ~ 'ee\u{0}b'", "title ~ 'w\u{0}\u{0}\u{0}xyz'", "title !~ '\u{0}\u{0}\u{0}' || title ~ 'bone\u{0}'"] {
+            var query = ListQuery()
+            query.filter = filter
+            let searched = try fixture.records.list("notes", query).items.map(\.id)
+            let scanned = try fixture.records.list("plain", query).items.map(\.id)
+            #expect(searched == scanned, "\(filter.debugDescription)")
+        }
+    }
+
     @Test func theIndexFollowsWritesSchemaChangesAndVacuum() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(Self.notes())

@@ -35,6 +35,29 @@ import Testing
         (try? FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/uploads-tmp")) ?? []
     }
 
+    /// Found by the multipart fuzz harness: MultipartKit traps on a header name byte ≥ 0x80, which would
+    /// have ended the server on one guest's request.
+    @Test func aMultipartHeaderNameWithANonASCIIByteIsRefusedWith400AndTheServerStaysUp() async throws {
+        let server = try await LiveServer()
+        let admin = try await server.superuserToken()
+        #expect(try await server.call("POST", "/api/collections", Self.documents, token: admin).status == 200)
+        let ann = try await server.signUp("ann@example.org")
+        let boundary = "fuzzfound"
+        var body = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"owner\"\r\n\r\n\(ann.id)\r\n".utf8)
+        body += Data("--\(boundary)\r\nX-\u{e9}: 1\r\n\r\nvalue\r\n--\(boundary)--\r\n".utf8)
+        let reply = try await server.raw("POST", "/api/collections/documents/records", body: body,
+            contentType: "multipart/form-data; boundary=\(boundary)", token: ann.token)
+        #expect(reply.status == 400, "\(String(decoding: reply.body, as: UTF8.self))")
+        #expect(String(decoding: reply.body, as: UTF8.self).contains("header name is not ASCII"))
+        // Still serving; non-ASCII in a header *value* (a file name) is fine.
+        var form = MultipartBody()
+        form.add("owner", ann.id)
+        form.add("attachments", filename: "r\u{e9}sum\u{e9}.txt", Array("ok".utf8), type: "text/plain")
+        let created = try await server.raw("POST", "/api/collections/documents/records", body: form.closed, contentType: form.contentType, token: ann.token)
+        #expect(created.status == 200, "\(String(decoding: created.body, as: UTF8.self))")
+        #expect(spooled(server).isEmpty)
+    }
+
     @Test func multipartCreateUpdateAndProtectedDownloads() async throws {
         let server = try await LiveServer()
         let admin = try await server.superuserToken()

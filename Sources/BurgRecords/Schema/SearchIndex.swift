@@ -82,9 +82,10 @@ enum SearchIndex {
     }
 
     /// An FTS5 query matching `text` as a substring of `column`, or nil when the trigram index cannot
-    /// serve it (fewer than three characters).
+    /// serve it (fewer than three characters, or a NUL, which ends FTS5's query text early: SQLite would
+    /// refuse the query as an unterminated string). LIKE alone then decides, with the same result.
     static func query(column: String, contains text: String) -> String? {
-        guard text.unicodeScalars.count >= 3 else { return nil }
+        guard text.unicodeScalars.count >= 3, !text.unicodeScalars.contains("\0") else { return nil }
         return "\(column) : \"\(text.replacingOccurrences(of: "\"", with: "\"\""))\""
     }
 }

@@ -59,7 +59,17 @@ struct CSVRecordParser {
 
     /// One CSV field, quoted when it needs to be.
     static func escape(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // By byte, not by Character: "\r\n" is one Character, equal to neither "\r" nor "\n", and a quote
+        // followed by a combining mark is a Character other than "\"".
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+        else { return value }
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        quoted.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") { quoted.append(byte) }  // doubled
+            quoted.append(byte)
+        }
+        quoted.append(UInt8(ascii: "\""))
+        return String(decoding: quoted, as: UTF8.self)
     }
 }
