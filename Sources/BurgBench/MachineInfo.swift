@@ -62,8 +62,10 @@ public struct MachineInfo: Codable, Sendable, Equatable {
 
     public init(processors: Int) { self.processors = processors }
 
+    /// A /proc file read to its end (Foundation reads one 4 KiB page of it, as its size says 0; a
+    /// container's mountinfo is often longer).
     private static func readText(_ path: String) -> String? {
-        (try? Data(contentsOf: URL(fileURLWithPath: path))).map { String(decoding: $0, as: UTF8.self) }
+        (try? AtomicFile.read(FilePath(path))).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// From /proc/self/mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue".

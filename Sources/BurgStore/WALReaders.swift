@@ -1,3 +1,4 @@
+import BurgCore
 import Foundation
 import SystemPackage
 
@@ -28,9 +29,12 @@ public struct WALReader: Sendable, Equatable, Codable, CustomStringConvertible {
     /// database file alone and pins nothing.
     public static func holding(shmPath: FilePath) -> [WALReader] {
         var status = stat()
+        // Read to its end: Foundation's String(contentsOfFile:) takes one 4 KiB page of a /proc file
+        // (its size says 0), so on a busy machine the readers past the first ~75 locks went unseen.
         guard shmPath.withPlatformString({ stat($0, &status) }) == 0,
-              let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+              let bytes = try? AtomicFile.read("/proc/locks")
         else { return [] }
+        let table = String(decoding: bytes, as: UTF8.self)
         let inode = UInt64(status.st_ino)
         var pids: [Int32] = []
         for line in table.split(separator: "\n") where !line.contains("->") {
@@ -50,7 +54,7 @@ public struct WALReader: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     static func commandLine(of pid: Int32) -> String? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
+        guard let data = try? AtomicFile.read(FilePath("/proc/\(pid)/cmdline")), !data.isEmpty else {
             return nil
         }
         var parts = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }

@@ -16,7 +16,7 @@ struct ServerCommandLine: Sendable {
         guard let holder = InstanceLock.currentHolder(dataDir: dataDir), holder.isAlive else { return nil }
         #if os(Linux)
         let proc = "/proc/\(holder.pid)"
-        if let raw = FileManager.default.contents(atPath: proc + "/cmdline"),
+        if let raw = try? AtomicFile.read(FilePath(proc + "/cmdline")),
            let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: proc + "/cwd"),
            let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: proc + "/exe") {
             let words = raw.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }

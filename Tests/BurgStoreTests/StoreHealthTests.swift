@@ -1,4 +1,5 @@
-import BurgStore
+import BurgCore
+@testable import BurgStore
 import BurgTestSupport
 import Foundation
 import Testing
@@ -15,6 +16,32 @@ import Testing
         #expect(health.info.schema.applied == 2)
         #expect(!health.info.sqliteVersion.isEmpty && !health.compileOptions.isEmpty)
         #expect(health.info.fileSystem != nil)
+    }
+
+    /// The kernel's lock table of a busy machine is longer than one page; a reader listed far down in
+    /// it is found all the same (it was not: only the first 4 KiB of /proc/locks were read).
+    @Test func aSnapshotReaderIsFoundWhenTheKernelsLockTableIsLong() throws {
+        let dir = try TemporaryDirectory()
+        let configuration = dir.storeConfiguration
+        let store = try openCounterStore(configuration)
+        // 300 POSIX locks of this process on files of its own come before the reader's in the table.
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        for index in 0..<300 {
+            let fd = open(dir.path("filler-\(index)").string, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            var lock = flock()
+            lock.l_type = Int16(F_WRLCK)
+            lock.l_whence = Int16(SEEK_SET)
+            try #require(fd >= 0 && fcntl(fd, F_SETLK, &lock) == 0)
+            descriptors.append(fd)
+        }
+        let holder = try startHelper(["store-hold-snapshot", "--data-dir", dir.path("data").string, "--seconds", "60"])
+        defer { holder.signal(SIGKILL) }
+        try holder.waitForLine { $0.hasPrefix("holding") }
+        let table = try #require(try AtomicFile.read("/proc/locks"))
+        try #require(table.count > 8192, "the lock table is long (\(table.count) bytes)")
+        #expect(WALReader.holding(shmPath: configuration.shmPath).contains { $0.pid == holder.pid && $0.command?.contains("store-hold-snapshot") == true })
+        withExtendedLifetime(store) {}
     }
 
     @Test func aReaderHoldingASnapshotInAnotherProcessLetsWritersGoOnAndHealthReportsTheGrowingWAL() throws {
