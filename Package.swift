@@ -132,6 +132,7 @@ let package = Package(
             dependencies: [
                 "BurgAuth",
                 "BurgBackup",
+                "BurgBench",
                 "BurgJobs",
                 "BurgRecords",
                 "BurgStore",
@@ -252,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "BurgServerTests",
             dependencies: [
-                "BurgServer", "BurgAuth", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg",
+                "BurgServer", "BurgAuth", "BurgBackup", "BurgBench", "BurgJobs", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg",
             ],
             // The Python script the SDK test runs; read from the source tree, not a resource.
             exclude: ["sdk"],

@@ -3,8 +3,8 @@ import BurgRecords
 
 /// Why a sign-in, a token or an auth record change was refused. Nothing was changed, except that a
 /// failed sign-in is counted towards the lockout.
-public struct AuthError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct AuthError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         /// Wrong identity or password; deliberately does not say which.
         case invalidCredentials = "auth_invalid_credentials"
         /// Too many failures for this identity or address; try again after ``AuthError/retryAfter``.
@@ -31,15 +31,6 @@ public struct AuthError: BurgError, Equatable {
         self.fields = fields
     }
 
-    /// The HTTP status PocketBase answers with for this error.
-    public var httpStatus: Int {
-        switch code {
-        case .invalidCredentials, .invalidRecord: 400
-        case .lockedOut: 429
-        case .invalidToken: 401
-        case .notAuthCollection: 404
-        }
-    }
 
     public var description: String {
         switch code {
@@ -51,7 +42,7 @@ public struct AuthError: BurgError, Equatable {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .invalidCredentials, .invalidToken: ExitStatus.noPermission
         case .lockedOut: ExitStatus.tempFail

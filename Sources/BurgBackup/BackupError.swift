@@ -2,8 +2,8 @@ import BurgCore
 
 /// Why a backup could not be created, verified or restored. The live data directory is never changed by
 /// a failure; a half-written archive never appears under a final name.
-public struct BackupError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct BackupError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         /// The file is not a Burg backup (not a zip, no manifest).
         case notAnArchive = "backup_not_an_archive"
         /// An entry's content differs from its recorded hash, or an entry is missing or unreadable.
@@ -41,7 +41,7 @@ public struct BackupError: BurgError, Equatable {
         return "backup \(subject): \(message)"
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .notAnArchive, .corrupt, .newerSchema, .inconsistent: ExitStatus.dataError
         case .wrongKey: ExitStatus.noPermission

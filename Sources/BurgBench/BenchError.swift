@@ -3,8 +3,8 @@ import SystemPackage
 
 /// Why a benchmark was refused or failed. The description names what (the target, the option, the run)
 /// and says what to do; nothing was written when a run is refused before it starts.
-public struct BenchError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct BenchError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         /// The target is a system directory (/, /etc, /usr, ...).
         case systemDirectory
         /// The configuration's allow-list does not contain the target.
@@ -95,7 +95,7 @@ public struct BenchError: BurgError, Equatable {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .systemDirectory, .notAllowed: return ExitStatus.noPermission
         case .noTarget: return ExitStatus.noInput

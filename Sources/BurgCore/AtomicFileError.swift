@@ -10,8 +10,8 @@ import Darwin
 
 /// Why an ``AtomicFile`` operation failed. The target is unchanged whenever this is thrown, and no
 /// temporary file of the failed write is left behind.
-public struct AtomicFileError: BurgError, Equatable {
-    public enum Code: Sendable, Equatable {
+public struct AtomicFileError: CodedError, Equatable {
+    public enum Code: Sendable, CaseIterable {
         /// The directory that should hold the file does not exist.
         case directoryMissing
         /// The process may not create or replace files there.
@@ -71,7 +71,7 @@ public struct AtomicFileError: BurgError, Equatable {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .directoryMissing: return ExitStatus.noInput
         case .permissionDenied: return ExitStatus.noPermission

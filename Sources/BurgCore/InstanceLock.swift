@@ -56,8 +56,8 @@ public final class InstanceLock: Sendable {
 }
 
 /// Why ``InstanceLock/acquire(dataDir:options:)`` failed.
-public struct InstanceLockError: BurgError {
-    public enum Code: Sendable { case alreadyRunning, lockFailed }
+public struct InstanceLockError: CodedError {
+    public enum Code: Sendable, CaseIterable { case alreadyRunning, lockFailed }
     public var code: Code
     public var dataDir: FilePath
     public var holder: LockHolder?
@@ -84,10 +84,18 @@ public struct InstanceLockError: BurgError {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .alreadyRunning: return ExitStatus.tempFail
-        case .lockFailed: return lockError?.exitCode ?? ExitStatus.failure
+        case .lockFailed: return ExitStatus.failure
+        }
+    }
+
+    /// ``exitStatus(for:)``, refined by the lock's own error when taking it failed.
+    public var exitCode: Int32 {
+        switch code {
+        case .alreadyRunning: return Self.exitStatus(for: code)
+        case .lockFailed: return lockError?.exitCode ?? Self.exitStatus(for: code)
         }
     }
 }

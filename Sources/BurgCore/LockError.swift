@@ -10,8 +10,8 @@ import Darwin
 
 /// Why a ``FileLock`` could not be opened or taken. The description names the lock file, the holder when
 /// known, and what to do.
-public struct LockError: BurgError, Equatable {
-    public enum Code: Sendable, Equatable {
+public struct LockError: CodedError, Equatable {
+    public enum Code: Sendable, CaseIterable {
         /// `tryLock`: someone else holds a conflicting lock right now.
         case wouldBlock
         /// A timed `lock` waited its whole timeout.
@@ -95,12 +95,21 @@ public struct LockError: BurgError, Equatable {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .wouldBlock, .timedOut: return ExitStatus.tempFail
         case .cancelled: return ExitStatus.failure
         case .alreadyHeld: return ExitStatus.software
         case .networkFileSystem: return ExitStatus.unavailable
+        case .cannotOpen, .system: return ExitStatus.ioError
+        }
+    }
+
+    /// ``exitStatus(for:)``, refined by the errno of a lock file that could not be opened.
+    public var exitCode: Int32 {
+        switch code {
+        case .wouldBlock, .timedOut, .cancelled, .alreadyHeld, .networkFileSystem:
+            return Self.exitStatus(for: code)
         case .cannotOpen, .system:
             switch underlying?.errno {
             case ENOENT: return ExitStatus.noInput

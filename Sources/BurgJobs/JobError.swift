@@ -1,8 +1,8 @@
 import BurgCore
 
 /// Why a queue operation was refused; nothing was enqueued or changed.
-public struct JobError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct JobError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         case unknownKind = "job_unknown_kind"
         case invalidArguments = "job_invalid_arguments"
         case invalidSchedule = "job_invalid_schedule"
@@ -20,16 +20,8 @@ public struct JobError: BurgError, Equatable {
 
     public var description: String { message }
 
-    /// 400 for bad input, 404 for an unknown job, 409 for a job in the wrong state.
-    public var httpStatus: Int {
-        switch code {
-        case .unknownKind, .invalidArguments, .invalidSchedule: 400
-        case .notFound: 404
-        case .invalidState: 409
-        }
-    }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .unknownKind, .invalidArguments, .invalidSchedule: ExitStatus.usage
         case .notFound: ExitStatus.noInput

@@ -12,8 +12,8 @@ import SystemPackage
 /// Errors that come from SQLite carry its *extended* result code (e.g. 2067 SQLITE_CONSTRAINT_UNIQUE,
 /// 517 SQLITE_BUSY_SNAPSHOT), the statement that failed, and for writes how many attempts were made and
 /// how long they waited in all.
-public struct StoreError: BurgError {
-    public enum Code: String, Sendable, Equatable {
+public struct StoreError: CodedError {
+    public enum Code: String, Sendable, CaseIterable {
         /// The write kept meeting locks until the retry deadline passed.
         case busy
         /// A constraint (UNIQUE, NOT NULL, CHECK, FOREIGN KEY) rejected the write. Never retried.
@@ -136,7 +136,7 @@ public struct StoreError: BurgError {
         }
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .busy: return ExitStatus.tempFail
         case .constraint, .notADatabase, .corrupt: return ExitStatus.dataError

@@ -1,8 +1,8 @@
 import BurgCore
 
 /// Why a file operation failed; the record and its stored files are unchanged.
-public struct FileError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct FileError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         /// The key file is missing, unreadable or malformed, or a file was encrypted with a key Burg no
         /// longer has.
         case keyUnavailable = "file_key_unavailable"
@@ -31,7 +31,7 @@ public struct FileError: BurgError, Equatable {
     }
 
     public var description: String { "\(path): \(message)" }
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .notFound: ExitStatus.noInput
         case .damaged: ExitStatus.dataError

@@ -2,8 +2,8 @@ import BurgCore
 
 /// Why a filter or sort expression was refused. Nothing was run: a filter is parsed and checked before
 /// any SQL exists. ``position`` is the 1-based character position the problem was found at.
-public struct FilterError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct FilterError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         case unexpectedCharacter = "filter_unexpected_character"
         case unterminatedString = "filter_unterminated_string"
         case invalidNumber = "filter_invalid_number"
@@ -37,5 +37,5 @@ public struct FilterError: BurgError, Equatable {
         return "invalid \(code == .invalidSort ? "sort" : "filter") at position \(position): \(message)\n  \(shown)\(caret)"
     }
 
-    public var exitCode: Int32 { ExitStatus.usage }
+    public static func exitStatus(for code: Code) -> Int32 { ExitStatus.usage }
 }

@@ -78,12 +78,14 @@ public struct ListResult: Sendable, Equatable {
 }
 
 /// Why a record operation failed; nothing was changed.
-public struct RecordError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct RecordError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         case notFound = "record_not_found"
         case invalidQuery = "record_invalid_query"
         /// A create the collection's create rule does not allow.
         case forbidden = "record_forbidden"
+        /// An action the collection's rule leaves to superusers (a `nil` rule) asked by anyone else.
+        case superusersOnly = "record_superusers_only"
         /// The collection's access rule does not compile (the message holds its text: for operators only).
         case brokenRule = "record_broken_rule"
         /// A record Burg needs (the last superuser): it cannot be deleted.
@@ -95,10 +97,10 @@ public struct RecordError: BurgError, Equatable {
     public var message: String
 
     public var description: String { "collection \"\(collection)\": \(message)" }
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .notFound: ExitStatus.noInput
-        case .forbidden: ExitStatus.noPermission
+        case .forbidden, .superusersOnly: ExitStatus.noPermission
         case .invalidQuery: ExitStatus.usage
         case .brokenRule: ExitStatus.config
         case .protected: ExitStatus.dataError

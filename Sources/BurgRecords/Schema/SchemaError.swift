@@ -1,8 +1,8 @@
 import BurgCore
 
 /// Why a collection could not be created, changed or deleted. The database is unchanged when this is thrown.
-public struct SchemaError: BurgError, Equatable {
-    public enum Code: String, Sendable, Equatable {
+public struct SchemaError: CodedError, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
         case invalidName = "schema_invalid_name"
         case duplicateField = "schema_duplicate_field"
         case reservedName = "schema_reserved_name"
@@ -38,7 +38,7 @@ public struct SchemaError: BurgError, Equatable {
         return "\(subject): \(message)"
     }
 
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .collectionMissing: ExitStatus.noInput
         case .collectionExists, .idTaken: ExitStatus.cantCreate

@@ -60,15 +60,22 @@ public struct ImportProgress: Sendable {
 }
 
 /// Why an import could not run at all (as opposed to bad lines, which the report lists).
-public struct ImportError: BurgError {
-    public enum Code: Sendable { case cannotOpen, badHeader, aborted, lineTooLong }
+public struct ImportError: CodedError {
+    public enum Code: Sendable, CaseIterable { case cannotOpen, badHeader, aborted, lineTooLong }
     public var code: Code
     public var path: String
     public var message: String
     public var report: ImportReport?
 
+    public init(code: Code, path: String, message: String, report: ImportReport? = nil) {
+        self.code = code
+        self.path = path
+        self.message = message
+        self.report = report
+    }
+
     public var description: String { "import of \(path): \(message)" }
-    public var exitCode: Int32 {
+    public static func exitStatus(for code: Code) -> Int32 {
         switch code {
         case .cannotOpen: ExitStatus.noInput
         case .badHeader, .aborted, .lineTooLong: ExitStatus.dataError
