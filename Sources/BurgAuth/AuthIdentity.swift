@@ -38,3 +38,14 @@ public struct AuthResult: Sendable {
     public var record: Record
     public var identity: AuthIdentity
 }
+
+extension RecordCaller {
+    /// The caller a verified identity is — or a guest, without one — as ``AccessPolicy`` judges it.
+    public init(_ identity: AuthIdentity?) {
+        guard let identity else { self = .guest; return }
+        self.init(isSuperuser: identity.isSuperuser,
+                  context: FilterContext(request: identity.filterValues,
+                                         viewer: identity.isSuperuser ? .administrator : .client(authId: identity.recordId)),
+                  authId: identity.recordId, authCollectionId: identity.collectionId)
+    }
+}

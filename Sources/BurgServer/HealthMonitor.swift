@@ -42,13 +42,13 @@ actor HealthMonitor {
     func report() async throws -> Report {
         let store = self.store
         if let last, ContinuousClock.now - last.at < interval {
-            try await RecordsRoutes.blocking { _ = try store.schemaVersion() }
+            try await BlockingWork.run { _ = try store.schemaVersion() }
             return last.report
         }
         if let running { return try await running.value }
         let supervisor = workers?()
         let task = Task {
-            try await RecordsRoutes.blocking {
+            try await BlockingWork.run {
                 let queue = JobQueue(store: store, registry: JobRegistry())
                 return Report(
                     store: try store.health(quickCheckBudget: .milliseconds(200)),

@@ -22,7 +22,7 @@ public enum Limits {
             Limit(name: "filter nesting", value: FilterParser.maxDepth, refusal: "400 (parentheses)"),
             Limit(name: "filter comparisons", value: FilterParser.maxComparisons, refusal: "400"),
             Limit(name: "sort terms", value: SortOrder.maxTerms, refusal: "400"),
-            Limit(name: "expand depth", value: RecordsRoutes.maxExpandDepth, refusal: "400"),
+            Limit(name: "expand depth", value: ExpandPaths.maxDepth, refusal: "400"),
             Limit(name: "fields per collection", value: Collection.maxFields, refusal: "400"),
             Limit(name: "field maxSelect, text min/max", value: Collection.maxCount, refusal: "400 at the field when the collection is stored"),
             Limit(name: "JSON body bytes", value: BurgRequestContext.maxBodySize, refusal: "413, before the body is read when Content-Length declares it"),

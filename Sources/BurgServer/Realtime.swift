@@ -83,19 +83,19 @@ final class RealtimeBroker: Service, Sendable {
     }
 
     func run() async throws {
-        var last = try await RecordsRoutes.blocking { [store] in try ChangeFeed.latest(store) }
+        var last = try await BlockingWork.run { [store] in try ChangeFeed.latest(store) }
         var lastPrune = ContinuousClock.now
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
                     let store = self.store
                     let after = last
-                    let changes = try await RecordsRoutes.blocking { try ChangeFeed.changes(store, after: after) }
+                    let changes = try await BlockingWork.run { try ChangeFeed.changes(store, after: after) }
                     if let newest = changes.last?.id { last = newest }
                     if !changes.isEmpty && connectedClients > 0 { try await deliver(changes) }
                     if ContinuousClock.now - lastPrune > .seconds(600) {
                         lastPrune = .now
-                        _ = try await RecordsRoutes.blocking { try ChangeFeed.prune(store, olderThan: .seconds(3_600)) }
+                        _ = try await BlockingWork.run { try ChangeFeed.prune(store, olderThan: .seconds(3_600)) }
                     }
                     if changes.count < 1_000 { try await Task.sleep(for: pollInterval) }
                 } catch is CancellationError {
@@ -120,7 +120,7 @@ final class RealtimeBroker: Service, Sendable {
         let subscribers = clients.withLock { $0.filter { !$0.value.subscriptions.isEmpty } }
         guard !subscribers.isEmpty else { return }
         let store = self.store
-        let collections = try await RecordsRoutes.blocking { try CollectionRegistry(store: store).list() }
+        let collections = try await BlockingWork.run { try CollectionRegistry(store: store).list() }
         let byID = Dictionary(collections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for change in changes {
             guard let collection = byID[change.collectionId] else { continue }
@@ -130,7 +130,7 @@ final class RealtimeBroker: Service, Sendable {
                 for topic in client.subscriptions where topic.matches(collection, recordId: change.recordId) {
                     let byList = topic.recordId == nil
                     if seen[byList] == nil {
-                        seen[byList] = try await visibleRecord(change, collection, client.identity, rule: byList ? \.list : \.view)
+                        seen[byList] = try await visibleRecord(change, collection, RecordCaller(client.identity), action: byList ? .list : .view)
                     }
                     guard let record = seen[byList] ?? nil else { continue }
                     client.continuation.yield(Self.message(
@@ -140,20 +140,22 @@ final class RealtimeBroker: Service, Sendable {
         }
     }
 
-    /// The record as `identity` may see it, or nil when `rule` (the list or the view rule) hides it (a
-    /// deleted record is judged as it was, from the copy the change feed kept).
+    /// The record as `caller` may see it, or nil when the rule of `action` (listing for `c/*`, viewing
+    /// for `c/<id>`) hides it (a deleted record is judged as it was, from the copy the change feed kept).
     private func visibleRecord(
-        _ change: RecordChange, _ collection: Collection, _ identity: AuthIdentity?, rule path: KeyPath<Collection.Rules, String?>
+        _ change: RecordChange, _ collection: Collection, _ caller: RecordCaller, action: RecordAction
     ) async throws -> JSONValue? {
-        let superuser = identity?.isSuperuser == true
-        guard superuser || collection.rules[keyPath: path] != nil else { return nil }
-        let rule = superuser ? nil : collection.rules[keyPath: path].flatMap { $0.isEmpty ? nil : $0 }
-        let access = rule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+        let access: RecordAccess?
+        switch AccessPolicy.decide(action, on: collection, for: caller) {
+        case .superusersOnly: return nil
+        case .unrestricted: access = nil
+        case .matching(let rule): access = rule
+        }
         let store = self.store
         if change.action == .delete {
             guard let deleted = change.deleted else { return nil }
             if let access {
-                guard try await RecordsRoutes.blocking({ try RecordStore(store: store).allows(deleted: deleted, in: collection.name, access: access) })
+                guard try await BlockingWork.run({ try RecordStore(store: store).allows(deleted: deleted, in: collection.name, access: access) })
                 else { return nil }
             }
             guard case .object(var values) = deleted else { return nil }
@@ -162,11 +164,11 @@ final class RealtimeBroker: Service, Sendable {
             for key in ["id", "collectionId", "collectionName"] { values[key] = nil }
             let record = BurgRecords.Record(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
                                             created: created, updated: updated, values: values)
-            return RecordsRoutes.present(record, collection, identity)
+            return RecordPresenter.present(record, collection, for: caller)
         }
         do {
-            let record = try await RecordsRoutes.blocking { try RecordStore(store: store).get(collection.name, id: change.recordId, access: access) }
-            return RecordsRoutes.present(record, collection, identity)
+            let record = try await BlockingWork.run { try RecordStore(store: store).get(collection.name, id: change.recordId, access: access) }
+            return RecordPresenter.present(record, collection, for: caller)
         } catch let error as BurgRecords.RecordError where error.code == .notFound {
             return nil  // hidden by the rule, or deleted since
         }

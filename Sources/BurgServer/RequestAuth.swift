@@ -21,24 +21,6 @@ struct RequestAuth: Sendable {
         guard let identity = try await identity(request, context), identity.isSuperuser else { throw APIError.superusersOnly }
         return identity
     }
-
-    /// `@request.auth.*` and `@request.body.*` for rules and filters.
-    static func filterContext(_ identity: AuthIdentity?, body: [String: JSONValue] = [:]) -> FilterContext {
-        // A guest's `@request.auth.id` is "" (as in PocketBase), so `@request.auth.id != ''` means
-        // "signed in" — with NULL, `IS NOT ''` would hold for guests too.
-        var values = identity?.filterValues
-            ?? [["auth", "id"]: .string(""), ["auth", "collectionId"]: .string(""), ["auth", "collectionName"]: .string("")]
-        for (key, value) in body {
-            switch value {
-            case .string(let text): values[["body", key]] = .string(text)
-            case .number(let number): values[["body", key]] = number.rounded() == number && abs(number) < 1e15 ? .integer(Int64(number)) : .double(number)
-            case .bool(let flag): values[["body", key]] = .bool(flag)
-            case .null: values[["body", key]] = .null
-            case .array, .object: values[["body", key]] = .string(value.jsonText)
-            }
-        }
-        return FilterContext(request: values, viewer: identity?.isSuperuser == true ? .administrator : .client(authId: identity?.recordId ?? ""))
-    }
 }
 
 extension Request {

@@ -95,7 +95,9 @@ public final class Store: Sendable {
         let mmapSize = configuration.mmapSize
         let journalLimit = configuration.walSizeLimit
         let autoCheckpoint = max(0, configuration.autoCheckpointPages)
+        let observer = configuration.statementObserver
         grdb.prepareDatabase { db in
+            Self.observeStatements(db, observer)
             try db.execute(sql: """
                 PRAGMA wal_autocheckpoint = \(autoCheckpoint);
                 PRAGMA cache_size = -\(cacheKiB);
@@ -275,13 +277,25 @@ public final class Store: Sendable {
             return result
         }
         let slowest = SlowestStatement()
-        db.trace(options: .profile) { event in slowest.observe(event) }
-        defer { db.trace(options: []) }
+        let observer = configuration.statementObserver
+        db.trace(options: .profile) { event in
+            slowest.observe(event)
+            if let observer, case .profile(let statement, _) = event { observer(statement.expandedSQL) }
+        }
+        defer { Self.observeStatements(db, observer) }
         let result = try body(db)
         let duration = ContinuousClock.now - start
         recorder.recordRead(duration: duration)
         if duration > threshold { logSlowRead(duration: duration, slowest: slowest) }
         return result
+    }
+
+    /// Installs ``StoreConfiguration/statementObserver`` on a connection, or no trace without one.
+    private static func observeStatements(_ db: Database, _ observer: (@Sendable (String) -> Void)?) {
+        guard let observer else { db.trace(options: []); return }
+        db.trace(options: .statement) { event in
+            if case .statement(let statement) = event { observer(statement.expandedSQL) }
+        }
     }
 
     private func logSlowRead(duration: Duration, slowest: SlowestStatement) {

@@ -44,6 +44,9 @@ public struct StoreConfiguration: Sendable {
     /// Open WAL even on a network file system (NFS, SMB/CIFS), where SQLite's shared-memory locking is
     /// unreliable. Only for tests and for users who know their file system behaves locally.
     public var allowNetworkFileSystem: Bool = false
+    /// Called with the SQL of every statement any connection runs, as SQLite expands it (tests count
+    /// the queries an operation issues with it). Nil, the default, costs nothing.
+    public var statementObserver: (@Sendable (String) -> Void)?
 
     public init(dataDirectory: FilePath) {
         self.dataDirectory = dataDirectory

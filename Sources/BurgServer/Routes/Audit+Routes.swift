@@ -17,7 +17,7 @@ struct AuditRoutes: Sendable {
             let audit = self.audit
             let filter = query["filter"] ?? ""
             let sort = query["sort"] ?? ""
-            let (items, total) = try await RecordsRoutes.blocking {
+            let (items, total) = try await BlockingWork.run {
                 try audit.list(filter: filter, sort: sort, page: page, perPage: perPage)
             }
             let entries: [JSONValue] = items.map { entry in

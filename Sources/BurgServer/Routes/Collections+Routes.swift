@@ -25,7 +25,7 @@ struct CollectionsRoutes: Sendable {
         group.get { request, context -> Response in
             _ = try await auth.requireSuperuser(request, context)
             let registry = self.registry
-            let all = try await RecordsRoutes.blocking { try registry.list() }
+            let all = try await BlockingWork.run { try registry.list() }
             let items: [JSONValue] = try all.map(Self.json)
             let page: [String: JSONValue] = [
                 "page": .number(1), "perPage": .number(Double(max(all.count, 1))), "totalItems": .number(Double(all.count)),
@@ -37,7 +37,7 @@ struct CollectionsRoutes: Sendable {
             _ = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
-            return Response.json(try Self.json(try await RecordsRoutes.blocking { try registry.get(name) }))
+            return Response.json(try Self.json(try await BlockingWork.run { try registry.get(name) }))
         }
         group.post { request, context -> Response in
             let identity = try await auth.requireSuperuser(request, context)
@@ -47,7 +47,7 @@ struct CollectionsRoutes: Sendable {
             decoded.system = false
             let collection = decoded
             let registry = self.registry
-            let created = try await RecordsRoutes.blocking { try registry.create(collection) }
+            let created = try await BlockingWork.run { try registry.create(collection) }
             try await record("create", created.name, by: identity, context, fields: created.fields.map(\.name))
             return Response.json(try Self.json(created))
         }
@@ -56,12 +56,12 @@ struct CollectionsRoutes: Sendable {
             let name = try context.parameters.require("collection")
             let body = try await request.jsonObject(context: context)
             let registry = self.registry
-            let existing = try await RecordsRoutes.blocking { try registry.get(name) }
+            let existing = try await BlockingWork.run { try registry.get(name) }
             guard case .object(var merged) = try Self.json(existing) else { throw APIError.notFound }
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
             let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
-            let updated = try await RecordsRoutes.blocking { try registry.update(name, to: changed, force: force) }
+            let updated = try await BlockingWork.run { try registry.update(name, to: changed, force: force) }
             try await record("update", updated.name, by: identity, context, fields: Array(body.keys))
             return Response.json(try Self.json(updated))
         }
@@ -69,7 +69,7 @@ struct CollectionsRoutes: Sendable {
             let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
-            try await RecordsRoutes.blocking {
+            try await BlockingWork.run {
                 // The default users collection is where sign-up and the server's auth routes look first.
                 if try registry.get(name).name == AuthCollections.users {
                     throw APIError(.badRequest, "The users collection is Burg's default auth collection and cannot be deleted.")

@@ -38,7 +38,7 @@ struct FilesRoutes: Sendable {
         guard FileStorage.isValidStoredName(name), RecordID.isValid(id) else { throw APIError.notFound }
         let store = self.store
         let records = RecordStore(store: store)
-        let (collection, record) = try await RecordsRoutes.blocking {
+        let (collection, record) = try await BlockingWork.run {
             let collection = try CollectionRegistry(store: store).get(collectionName)
             return (collection, try records.get(collection.name, id: id))
         }
@@ -51,17 +51,16 @@ struct FilesRoutes: Sendable {
                 throw APIError(.forbidden, "This file is protected: add ?token= from POST /api/files/token.")
             }
             let identity = try await authenticator.verify(fileToken: token)
-            if !identity.isSuperuser {
-                // The view rule decides, as for the record itself (hidden: 404).
-                guard let rule = collection.rules.view else { throw APIError.notFound }
-                if !rule.isEmpty {
-                    let access = RecordAccess(rule: rule, context: RequestAuth.filterContext(identity))
-                    _ = try await RecordsRoutes.blocking { try records.get(collection.name, id: id, access: access) }
-                }
+            // The view rule decides, as for the record itself (hidden, or superusers only: 404).
+            switch AccessPolicy.decide(.view, on: collection, for: RecordCaller(identity)) {
+            case .unrestricted: break
+            case .superusersOnly: throw APIError.notFound
+            case .matching(let access):
+                _ = try await BlockingWork.run { try records.get(collection.name, id: id, access: access) }
             }
         }
 
-        let reader = try await RecordsRoutes.blocking { () -> FileChunks in
+        let reader = try await BlockingWork.run { () -> FileChunks in
             let keyring = try FileKeyring.load(store.configuration.dataDirectory)
             return FileChunks(try records.files.open(collectionId: collection.id, recordId: id, name: name, keyring: keyring))
         }
@@ -96,7 +95,7 @@ final class FileChunks: Sendable {
     }
 
     func next() async throws -> [UInt8]? {
-        try await RecordsRoutes.blocking { try self.reader.withLock { try $0.next() } }
+        try await BlockingWork.run { try self.reader.withLock { try $0.next() } }
     }
 }
 

@@ -12,8 +12,6 @@ struct RecordsRoutes: Sendable {
     let store: Store
     let auth: RequestAuth
     let authenticator: Authenticator
-    /// How many relation levels one `expand` path may follow (PocketBase's limit too).
-    static let maxExpandDepth = 6
     /// The largest multipart body (files included) a create or update may send.
     var maxUploadSize = ServerConfiguration().maxUploadSize
 
@@ -41,12 +39,10 @@ struct RecordsRoutes: Sendable {
         group.delete(":id") { request, context in try await delete(request, context) }
     }
 
-    /// The collection and the rule that applies to this caller: nil when no rule needs checking
-    /// (superuser, or an empty rule); throws 403 for a superusers-only action.
-    private func rule(_ collection: Collection, _ pick: (Collection.Rules) -> String?, _ identity: AuthIdentity?) throws -> String? {
-        if identity?.isSuperuser == true { return nil }
-        guard let rule = pick(collection.rules) else { throw APIError.superusersOnly }
-        return rule.isEmpty ? nil : rule
+    /// The access check ``AccessPolicy`` gives this caller for `action`: nil when there is none;
+    /// throws 403 for a superusers-only action.
+    private func access(_ action: RecordAction, _ collection: Collection, _ caller: RecordCaller) throws -> RecordAccess? {
+        try AccessPolicy.decide(action, on: collection, for: caller).required(in: collection)
     }
 
     private func collection(_ context: BurgRequestContext) async throws -> Collection {
@@ -56,7 +52,7 @@ struct RecordsRoutes: Sendable {
     }
 
     func list(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request, context)
+        let caller = RecordCaller(try await auth.identity(request, context))
         let name = try context.parameters.require("collection")
         let parameters = request.formQuery
         var query = ListQuery()
@@ -65,17 +61,17 @@ struct RecordsRoutes: Sendable {
         query.sort = parameters["sort"] ?? ""
         query.skipTotal = ["1", "true"].contains(parameters["skipTotal"] ?? "")
         query.cursor = parameters["cursor"]
-        query.context = RequestAuth.filterContext(identity)
+        query.context = caller.context
         let records = self.records
         let finalQuery = query
         // One hop off the event loop and one read transaction for the collection, its rule and the page.
         let (collection, result) = try await Self.blocking {
-            try records.list(name, finalQuery, rule: { collection in try rule(collection, \.list, identity) })
+            try records.list(name, finalQuery, rule: { collection in try access(.list, collection, caller)?.rule })
         }
         var page: [String: JSONValue] = [
             "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),
             "totalItems": .number(Double(result.totalItems)), "totalPages": .number(Double(result.totalPages)),
-            "items": .array(try await shape(result.items, collection, identity, parameters)),
+            "items": .array(try await shape(result.items, collection, caller, parameters)),
         ]
         if let next = result.nextCursor { page["nextCursor"] = .string(next) }
         return .json(.object(page))
@@ -92,16 +88,14 @@ struct RecordsRoutes: Sendable {
     }
 
     func view(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        let identity = try await auth.identity(request, context)
+        let caller = RecordCaller(try await auth.identity(request, context))
         let name = try context.parameters.require("collection")
         let id = try context.parameters.require("id")
         let records = self.records
         let (collection, record) = try await Self.blocking {
-            try records.get(name, id: id, access: { collection in
-                try rule(collection, \.view, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
-            })
+            try records.get(name, id: id, access: { collection in try access(.view, collection, caller) })
         }
-        return .json(try await shape([record], collection, identity, request.formQuery)[0])
+        return .json(try await shape([record], collection, caller, request.formQuery)[0])
     }
 
     /// The body of a create or update (JSON, or multipart with files); `RecordBody.cleanUp()` after use.
@@ -126,7 +120,8 @@ struct RecordsRoutes: Sendable {
         defer { input.cleanUp() }
         let body = input.values
         let files = input.files
-        let access = try createAccess(collection, identity, body)
+        let caller = RecordCaller(identity)
+        let access = try self.access(.create, collection, caller.with(body: body))
         let record: BurgRecords.Record
         if collection.type == .auth {
             // Passwords are hashed and checked by the authenticator. A non-empty create rule is checked
@@ -145,7 +140,7 @@ struct RecordsRoutes: Sendable {
             let records = audited(identity, context, fields: Array(body.keys) + Array(files.keys))
             record = try await Self.blocking { try records.create(collection.name, body, files: files, access: access) }
         }
-        return .json(present(record, collection, identity))
+        return .json(RecordPresenter.present(record, collection, for: caller))
     }
 
     /// The common create — a JSON body for a base collection — in one write transaction that reads the
@@ -158,22 +153,17 @@ struct RecordsRoutes: Sendable {
         guard !object.keys.contains(where: { $0.hasSuffix("-") }) else { return nil }
         let name = try context.parameters.require("collection")
         let records = audited(identity, context, fields: Array(object.keys))
+        let caller = RecordCaller(identity)
         do {
             // Async: the request waits for its group commit without holding a thread.
             let (collection, record) = try await records.create(name, object) { collection in
                 guard collection.type != .auth else { throw AuthCollectionCreate() }
-                return try createAccess(collection, identity, object)
+                return try access(.create, collection, caller.with(body: object))
             }
-            return .json(present(record, collection, identity))
+            return .json(RecordPresenter.present(record, collection, for: caller))
         } catch is AuthCollectionCreate {
             return nil
         }
-    }
-
-    /// The caller's create rule as a check of the record to be stored (`@request.body.*` from `body`);
-    /// nil when there is nothing to check, 403 for a superusers-only create.
-    private func createAccess(_ collection: Collection, _ identity: AuthIdentity?, _ body: [String: JSONValue]) throws -> RecordAccess? {
-        try rule(collection, \.create, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: body)) }
     }
 
     /// Thrown inside ``createFromJSON(_:_:_:)``'s write (rolling it back before anything is written)
@@ -184,10 +174,11 @@ struct RecordsRoutes: Sendable {
         let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
-        let updateRule = try rule(collection, \.update, identity)  // a superusers-only refusal comes before any upload is read
+        let caller = RecordCaller(identity)
+        _ = try access(.update, collection, caller)  // a superusers-only refusal comes before any upload is read
         var input = try await body(request, context, collection)
         defer { input.cleanUp() }
-        let access = updateRule.map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity, body: input.values)) }
+        let access = try access(.update, collection, caller.with(body: input.values))
         let records = self.records
         // The update rule is checked here first (a hidden record is 404 before any file is stored) and
         // again in the change's transaction.
@@ -202,14 +193,14 @@ struct RecordsRoutes: Sendable {
             let records = audited(identity, context, fields: Array(body.keys) + Array(files.keys))
             record = try await Self.blocking { try records.update(collection.name, id: id, body, files: files, access: access) }
         }
-        return .json(present(record, collection, identity))
+        return .json(RecordPresenter.present(record, collection, for: caller))
     }
 
     func delete(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
         let collection = try await collection(context)
         let id = try context.parameters.require("id")
-        let access = try rule(collection, \.delete, identity).map { RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
+        let access = try access(.delete, collection, RecordCaller(identity))
         let records = audited(identity, context)
         try await Self.blocking { try records.delete(collection.name, id: id, access: access) }
         return Response(status: .noContent)
@@ -219,15 +210,14 @@ struct RecordsRoutes: Sendable {
     /// caller may view under `"expand"` (PocketBase's shape; dotted paths expand the expanded records in
     /// turn, up to 6 levels), and `fields=id,title` keeps only the named top-level keys (`*` for all;
     /// `expand` is kept when named).
-    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ identity: AuthIdentity?, _ query: [String: String]) async throws -> [JSONValue] {
-        let paths = (query["expand"] ?? "").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces).split(separator: ".").map(String.init) }
-            .filter { !$0.isEmpty }
-        if let deep = paths.first(where: { $0.count > Self.maxExpandDepth }) {
-            throw APIError(.badRequest, "Cannot expand \"\(deep.joined(separator: "."))\": at most \(Self.maxExpandDepth) levels.")
-        }
+    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ caller: RecordCaller, _ query: [String: String]) async throws -> [JSONValue] {
+        let paths = try ExpandPaths(query["expand"] ?? "", collection: collection.name)
         let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var shaped = try await expanded(records, collection, paths, identity)
+        let store = self.records
+        let expanded = paths.isEmpty
+            ? records.map { ExpandedRecord(record: $0, collection: collection, expand: nil) }
+            : try await Self.blocking { try store.expand(records, in: collection, paths: paths, for: caller) }
+        var shaped = expanded.map { RecordPresenter.present($0, for: caller) }
         if !fields.isEmpty && !fields.contains("*") {
             shaped = shaped.map { value in
                 guard case .object(let object) = value else { return value }
@@ -235,61 +225,6 @@ struct RecordsRoutes: Sendable {
             }
         }
         return shaped
-    }
-
-    /// `records` presented, each with `"expand"` holding the relations named by the first element of
-    /// `paths`, themselves expanded by the rest of their paths. Only related records the caller may view
-    /// (the target's view rule) are included; a relation that is not a relation field is a 400.
-    private func expanded(_ records: [BurgRecords.Record], _ collection: Collection, _ paths: [[String]], _ identity: AuthIdentity?) async throws -> [JSONValue] {
-        var objects = records.map { record -> [String: JSONValue] in
-            if case .object(let object) = present(record, collection, identity) { object } else { [:] }
-        }
-        guard !paths.isEmpty else { return objects.map(JSONValue.object) }
-        var expansions: [String: [JSONValue]] = [:]  // relation name → per record: the expanded value or null
-        for name in Set(paths.map { $0[0] }).sorted() {
-            guard let field = collection.field(named: name), field.type == .relation, let targetName = field.collection else {
-                throw APIError(.badRequest, "Cannot expand \"\(name)\": not a relation field of \(collection.name).")
-            }
-            let store = self.store
-            let target = try await Self.blocking { try CollectionRegistry(store: store).get(targetName) }
-            let rule = identity?.isSuperuser == true ? "" : target.rules.view
-            let access = rule.flatMap { $0.isEmpty ? nil : RecordAccess(rule: $0, context: RequestAuth.filterContext(identity)) }
-            // Each related record once, however many records point at it.
-            let ids = records.map { RecordBody.storedNames($0.values[name]) }
-            let unique = Array(Set(ids.joined())).sorted()
-            let records = self.records
-            let found: [BurgRecords.Record] = rule == nil ? [] : try await Self.blocking {
-                unique.compactMap { id in try? records.get(target.name, id: id, access: access) }
-            }
-            let deeper = paths.filter { $0[0] == name && $0.count > 1 }.map { Array($0.dropFirst()) }
-            let shapedFound = try await expanded(found, target, deeper, identity)
-            let byID = Dictionary(zip(found.map(\.id), shapedFound), uniquingKeysWith: { first, _ in first })
-            expansions[name] = ids.map { list in
-                let hits = list.compactMap { byID[$0] }
-                return field.isMultiple ? .array(hits) : hits.first ?? .null
-            }
-        }
-        for index in objects.indices {
-            var expand: [String: JSONValue] = [:]
-            for (name, values) in expansions where values[index] != .null { expand[name] = values[index] }
-            objects[index]["expand"] = .object(expand)
-        }
-        return objects.map(JSONValue.object)
-    }
-
-    /// A record as this caller may see it: an auth record's email only to itself, superusers, or when
-    /// it chose `emailVisibility`.
-    func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
-        Self.present(record, collection, identity)
-    }
-
-    static func present(_ record: BurgRecords.Record, _ collection: Collection, _ identity: AuthIdentity?) -> JSONValue {
-        guard collection.type == .auth, case .object(var object) = record.json else { return record.json }
-        let own = identity?.recordId == record.id && identity?.collectionId == collection.id
-        if !own && identity?.isSuperuser != true && record.values["emailVisibility"] != .bool(true) {
-            object["email"] = nil
-        }
-        return .object(object)
     }
 
     /// Runs blocking store work off the cooperative pool (SQLite calls block their thread).
