@@ -93,27 +93,17 @@ struct RecordsValidateJob: JobKind {
 
     func run(arguments: String, context: JobContext) async throws -> String? {
         let collection = try decode(Arguments.self, from: arguments).collection
-        let records = RecordStore(store: store)
-        let definition = try CollectionRegistry(store: store).get(collection)
-        let validator = RecordValidator(definition)
-        var query = ListQuery()
-        query.perPage = ListQuery.maxPerPage
-        var invalid = 0
-        var checked = 0
-        while true {
-            try Task.checkCancellation()
-            let page = try records.list(collection, query)
-            for record in page.items {
-                var values = record.values
-                for field in definition.fields where field.hidden { values[field.name] = nil }
-                if (try? validator.validate(values, existing: record.values)) == nil { invalid += 1 }
+        // The same checker as `burg validate`: keyset chunks, several threads, a per-record timeout.
+        let cancellation = BatchCancellation()
+        let report = try await withTaskCancellationHandler {
+            try RecordBatchValidator(store: store).validateStored(collection, cancellation: cancellation) { progress in
+                context.progress(progress.done, of: progress.total, message: "\(progress.failed) invalid")
             }
-            checked += page.items.count
-            context.progress(checked, of: page.totalItems, message: "\(invalid) invalid")
-            if page.items.count < query.perPage { break }
-            query.page += 1
+        } onCancel: {
+            cancellation.cancel()
         }
-        return "{\"checked\": \(checked), \"invalid\": \(invalid)}"
+        try Task.checkCancellation()
+        return "{\"checked\": \(report.checked), \"invalid\": \(report.invalid + report.timedOut)}"
     }
 }
 

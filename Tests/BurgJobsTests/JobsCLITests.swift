@@ -1,6 +1,7 @@
 import BurgCore
 import BurgTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// The jobs commands as a person meets them: a `records.import` whose file is not under the data
@@ -35,6 +36,37 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.lines.joined().utf8)) as? [String: Any])
         #expect((object["args"] as? [String: Any])?["file"] as? String == "uploads/p.ndjson")
         #expect((object["createdAt"] as? String)?.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(object)")
+    }
+
+    /// `records.validate` checks stored records with the batch validator `burg validate` uses: a row
+    /// made invalid behind the schema's back (a required last name emptied) is counted.
+    @Test func aRecordsValidateJobCountsTheStoredRecordsThatBreakTheSchema() throws {
+        let dir = try TemporaryDirectory()
+        let data = dir.path("data").string
+        #expect(try ChildProcess.run(["init", "--template", "clinic", "--data-dir", data]).status == 0)
+        let lines = (1...3).map { #"{"patient_number": "P\#($0)", "first_name": "Ann", "last_name": "Lee"}"# }
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir.path("p.ndjson").string))
+        let imported = try ChildProcess.run(["import", "patients", dir.path("p.ndjson").string, "--data-dir", data])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        try DatabaseQueue(path: dir.path("data/data.db").string).write { db in
+            try db.execute(sql: "UPDATE patients SET last_name = '' WHERE patient_number = 'P2'")
+        }
+        let enqueued = try ChildProcess.run(["jobs", "enqueue", "records.validate", "--args", #"{"collection": "patients"}"#, "--data-dir", data])
+        #expect(enqueued.status == 0, "\(enqueued.standardError)")
+        let id = try #require(enqueued.lines.first)
+        let worker = try ChildProcess(BuiltProducts.burg, ["worker", "--data-dir", data])
+        defer { worker.signal(SIGKILL) }
+        var job: [String: Any] = [:]
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let show = try ChildProcess.run(["jobs", "show", id, "--json", "--data-dir", data])
+            job = (try? JSONSerialization.jsonObject(with: Data(show.lines.joined().utf8)) as? [String: Any]) ?? [:]
+            if ["succeeded", "failed", "discarded"].contains(job["state"] as? String ?? "") { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(job["state"] as? String == "succeeded", "\(job)")
+        let result = job["result"] as? [String: Any]
+        #expect(result?["checked"] as? Int == 3 && result?["invalid"] as? Int == 1, "\(job)")
     }
 
     @Test func aWorkerLogsJSONLinesAsServeDoes() throws {
