@@ -13,10 +13,8 @@ import SystemPackage
 struct RecordBody {
     var values: [String: JSONValue] = [:]
     var files: [String: [FileUpload]] = [:]
-    /// File fields whose uploads replace the current files (sent without `+`).
-    var replacing: Set<String> = []
-    /// Stored names to remove, per file field (`name-`).
-    var removals: [String: [String]] = [:]
+    /// `name` (replace) and `name-` (remove), resolved by BurgRecords.
+    var modifiers = FileModifiers()
     private var form: MultipartForm?
 
     static func read(
@@ -49,7 +47,7 @@ struct RecordBody {
                     throw ValidationError(collection: collection.name, fields: [name: FieldError("validation_unknown_field", "Not a file field.")])
                 }
                 body.files[field, default: []] += uploads
-                if !name.hasSuffix("+") { body.replacing.insert(field) }
+                if !name.hasSuffix("+") { body.modifiers.replacing.insert(field) }
             }
         } catch {
             form.removeSpooledFiles()
@@ -73,15 +71,7 @@ struct RecordBody {
     /// Resolves the file modifiers against the record as it is (for an update): removals and
     /// replacements become the list of stored names to keep.
     mutating func resolveFiles(existing: Record, collection: Collection) {
-        for field in collection.fields where field.type == .file {
-            let current = Self.storedNames(values[field.name] ?? existing.values[field.name])
-            var keep = current
-            if let removed = removals[field.name] { keep.removeAll { removed.contains($0) } }
-            if replacing.contains(field.name), values[field.name] == nil { keep = [] }
-            if keep != current || removals[field.name] != nil || replacing.contains(field.name) {
-                values[field.name] = field.isMultiple ? .array(keep.map(JSONValue.string)) : .string(keep.first ?? "")
-            }
-        }
+        values = modifiers.resolve(values, existing: existing, collection: collection)
     }
 
     /// `tags+` → `tags`.
@@ -90,20 +80,7 @@ struct RecordBody {
     }
 
     private mutating func set(_ key: String, _ value: JSONValue, _ collection: Collection) {
-        if key.hasSuffix("-"), let field = collection.field(named: String(key.dropLast())), field.type == .file {
-            removals[field.name, default: []] += Self.storedNames(value)
-        } else {
-            values[key] = value
-        }
-    }
-
-    /// The stored names a file field's value holds.
-    static func storedNames(_ value: JSONValue?) -> [String] {
-        switch value {
-        case .string(let name): name.isEmpty ? [] : [name]
-        case .array(let items): items.compactMap { if case .string(let name) = $0, !name.isEmpty { name } else { nil } }
-        default: []
-        }
+        if !modifiers.takeRemoval(key, value, in: collection) { values[key] = value }
     }
 
     /// A form value read by its field's type; unknown names stay text (the validator reports them).

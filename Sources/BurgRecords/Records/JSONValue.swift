@@ -48,3 +48,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+extension JSONValue {
+    /// The non-empty strings of a one-or-many field value — a relation's ids, a file field's stored
+    /// names: one string, or an array of them (anything else holds none).
+    public static func names(in value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let name): name.isEmpty ? [] : [name]
+        case .array(let items): items.compactMap { if case .string(let name) = $0, !name.isEmpty { name } else { nil } }
+        default: []
+        }
+    }
+}

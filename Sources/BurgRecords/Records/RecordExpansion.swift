@@ -64,7 +64,7 @@ extension RecordStore {
                                   message: "Cannot expand \"\(name)\": not a relation field of \(collection.name).")
             }
             let target = try CollectionRegistry.load(db, targetName)
-            let ids = records.map { relationIDs($0.values[name]) }
+            let ids = records.map { JSONValue.names(in: $0.values[name]) }
             let found = try related(db, Set(ids.joined()), in: target, for: caller)
             let deeper = paths.filter { $0[0] == name && $0.count > 1 }.map { Array($0.dropFirst()) }
             let expandedFound = try expand(db, found, target, deeper, caller)
@@ -96,14 +96,5 @@ extension RecordStore {
         guard let first = rows.first else { return [] }
         let layout = RowLayout(first, target)
         return try rows.map { try record(from: $0, layout) }
-    }
-
-    /// The ids a relation value holds: one id, or a list of them.
-    static func relationIDs(_ value: JSONValue?) -> [String] {
-        switch value {
-        case .string(let id): id.isEmpty ? [] : [id]
-        case .array(let items): items.compactMap { if case .string(let id) = $0, !id.isEmpty { id } else { nil } }
-        default: []
-        }
     }
 }

@@ -43,7 +43,7 @@ struct FilesRoutes: Sendable {
             return (collection, try records.get(collection.name, id: id))
         }
         guard let field = collection.fields.first(where: { field in
-            field.type == .file && RecordBody.storedNames(record.values[field.name]).contains(name)
+            field.type == .file && FileModifiers.storedNames(record.values[field.name]).contains(name)
         }) else { throw APIError.notFound }
 
         if field.protected {
