@@ -10,6 +10,16 @@ public enum AuthCollections {
     /// a random key that signed tokens are bound to; both are hidden: never in record JSON or filters.
     public static let systemFieldNames = ["email", "emailVisibility", "verified", "password", "tokenKey", "lastLogin"]
 
+    /// Deletes a collection unless auth needs it: `users` is where sign-up and the server's auth routes
+    /// look first, so it is protected here as `_superusers` is by the registry (`.protected`).
+    public static func delete(_ name: String, in registry: CollectionRegistry, force: Bool = false) throws {
+        if try registry.get(name).name == users {
+            throw SchemaError(.protected, collection: users,
+                              message: "is Burg's default auth collection and cannot be deleted")
+        }
+        try registry.delete(name, force: force)
+    }
+
     /// `collection` with the auth system fields added in front of its own (existing fields of the same
     /// name are replaced, so a client cannot weaken `password`'s options).
     public static func prepare(_ collection: Collection) -> Collection {

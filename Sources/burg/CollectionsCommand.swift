@@ -1,4 +1,5 @@
 import ArgumentParser
+import BurgAuth
 import BurgCore
 import BurgRecords
 import BurgStore
@@ -73,7 +74,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try CollectionRegistry(store: dataDir.openStore()).delete(name, force: force)
+                try AuthCollections.delete(name, in: CollectionRegistry(store: dataDir.openStore()), force: force)
                 print("deleted collection \(name)")
             }
         }

@@ -69,13 +69,7 @@ struct CollectionsRoutes: Sendable {
             let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
-            try await BlockingWork.run {
-                // The default users collection is where sign-up and the server's auth routes look first.
-                if try registry.get(name).name == AuthCollections.users {
-                    throw APIError(.badRequest, "The users collection is Burg's default auth collection and cannot be deleted.")
-                }
-                try registry.delete(name)
-            }
+            try await BlockingWork.run { try AuthCollections.delete(name, in: registry) }
             try await record("delete", name, by: identity, context)
             return Response(status: .noContent)
         }
