@@ -60,7 +60,7 @@ struct RecordsBench: AsyncParsableCommand {
         var cursor: String?
         for _ in 0..<1_999 {
             query.cursor = cursor
-            cursor = try records.list(collection, query).nextCursor
+            cursor = try await records.list(collection, query).nextCursor
         }
         query.cursor = cursor
         result["deep_page_cursor_ms"] = try median { _ = try records.list(collection, query) }

@@ -66,6 +66,7 @@ public struct AuditLog: Sendable {
 
     /// A page of entries matching `filter` (the filter language over `at, actor, action, collection,
     /// recordId, ip, detail`), newest first unless `sort` says otherwise; totals are exact.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list(filter: String = "", sort: String = "", page: Int = 1, perPage: Int = 30) throws -> (items: [AuditEntry], totalItems: Int) {
         var bounds = ListQuery()
         (bounds.page, bounds.perPage) = (page, perPage)
@@ -104,4 +105,11 @@ struct AuditFields: FilterFieldResolver {
     }
 
     var knownFields: [String] { Self.columns.keys.sorted() }
+}
+
+extension AuditLog {
+    /// ``list(filter:sort:page:perPage:)`` on ``BlockingWork``'s threads, for async callers.
+    public func list(filter: String = "", sort: String = "", page: Int = 1, perPage: Int = 30) async throws -> (items: [AuditEntry], totalItems: Int) {
+        try await BlockingWork.run { try self.list(filter: filter, sort: sort, page: page, perPage: perPage) }
+    }
 }

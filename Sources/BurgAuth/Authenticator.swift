@@ -225,7 +225,7 @@ public final class Authenticator: Sendable {
         sanitize(&values, trusted: trusted)
         values["password"] = .string(await hasher.hash(password ?? ""))
         values["tokenKey"] = .string(Self.newTokenKey())
-        return try RecordStore(store: store).create(collection.name, values, files: files)
+        return try await RecordStore(store: store).create(collection.name, values, files: files)
     }
 
     /// Changes an auth record. A new `password` needs `passwordConfirm`, and — unless a superuser makes
@@ -255,7 +255,7 @@ public final class Authenticator: Sendable {
         } else {
             sanitize(&values, trusted: actor?.isSuperuser == true)
         }
-        return try RecordStore(store: store).update(collection.name, id: id, values, files: files)
+        return try await RecordStore(store: store).update(collection.name, id: id, values, files: files)
     }
 
     /// Creates the superuser `email`, or sets its password if it exists (which signs out its sessions).
@@ -273,7 +273,7 @@ public final class Authenticator: Sendable {
             let values: [String: JSONValue] = [
                 "password": .string(await hasher.hash(checked ?? "")), "tokenKey": .string(Self.newTokenKey()),
             ]
-            record = try RecordStore(store: store).update(AuthCollections.superusers, id: existing, values)
+            record = try await RecordStore(store: store).update(AuthCollections.superusers, id: existing, values)
         } else {
             record = try await create(
                 collection: AuthCollections.superusers, values: ["email": .string(email), "password": .string(password), "verified": .bool(true)],

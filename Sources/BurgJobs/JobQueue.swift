@@ -21,6 +21,7 @@ public struct JobQueue: Sendable {
     // MARK: Enqueue
 
     /// Enqueues in its own transaction; returns the job id (an existing one when deduplicated).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func enqueue(_ request: JobRequest) throws -> Int64 {
         try store.write { db in try enqueue(request, in: db) }
@@ -146,6 +147,7 @@ public struct JobQueue: Sendable {
 
     /// Returns jobs whose lease expired (their worker died or hung) to `available`, counting the
     /// attempt; a job out of attempts is discarded. Returns how many were rescued.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func rescueExpired() throws -> Int {
         let now = clock.now()
@@ -162,6 +164,7 @@ public struct JobQueue: Sendable {
 
     // MARK: Operators
 
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(_ id: Int64) throws -> Job {
         guard let job = try store.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM _jobs WHERE id = ?", arguments: [id]) }).map(Job.init(row:)) else {
             throw JobError(.notFound, "no job \(id)")
@@ -171,6 +174,7 @@ public struct JobQueue: Sendable {
 
     /// Cancels a queued job at once; asks a running one to stop (its handler sees task cancellation at
     /// the next heartbeat). Finished jobs cannot be cancelled.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func cancel(_ id: Int64) throws -> Job {
         let now = clock.now()
         try store.write { db in
@@ -190,6 +194,7 @@ public struct JobQueue: Sendable {
     }
 
     /// Runs a failed, discarded or cancelled job again (a fresh set of attempts).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func retry(_ id: Int64) throws -> Job {
         let now = clock.now()
         try store.write { db in
@@ -208,6 +213,7 @@ public struct JobQueue: Sendable {
     }
 
     /// Jobs matching `state`/`kind`/`queue`, newest first, with the exact total.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list(state: JobState? = nil, kind: String? = nil, queue: String? = nil, page: Int = 1, perPage: Int = 30) throws -> (items: [Job], totalItems: Int) {
         // Bounded so that the offset below cannot overflow (a page number comes from outside).
         guard (1...Int(Int32.max)).contains(page), (1...500).contains(perPage) else {

@@ -84,7 +84,7 @@ public final class JobWorker: Service, Sendable {
             }
             if now - lastRescue >= configuration.rescueInterval {
                 lastRescue = now
-                if let rescued = try? queue.rescueExpired(), rescued > 0 { logger.notice("rescued \(rescued) job(s) with expired leases") }
+                if let rescued = try? await queue.rescueExpired(), rescued > 0 { logger.notice("rescued \(rescued) job(s) with expired leases") }
             }
             // 4. Attempts over their kind's timeout are cancelled (and fail as timed out).
             for (id, entry) in running where entry.deadline < now {

@@ -16,6 +16,7 @@ extension Store {
     /// PASSIVE never waits and runs on a connection of its own, beside this process's writer (writers
     /// go on meanwhile). RESTART and TRUNCATE wait (up to the busy timeout, holding this process's
     /// writer) for readers to move past the WAL's end; TRUNCATE then empties the WAL file.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func checkpoint(_ mode: CheckpointResult.Mode = .passive) throws(StoreError) -> CheckpointResult {
         let grdbMode: Database.CheckpointMode =
@@ -58,6 +59,7 @@ extension Store {
     }
 
     /// `PRAGMA optimize`: lets SQLite refresh the query planner's statistics where they are stale.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func optimize() throws(StoreError) {
         do {
             try writeWithoutTransaction { db in try db.execute(sql: "PRAGMA optimize") }
@@ -69,6 +71,7 @@ extension Store {
     /// Compacts the database in place (`VACUUM`), then truncates the WAL. Safe while other processes use
     /// the database — it is one transaction — but their writes wait until it is done, and it needs free
     /// disk space of about twice the database's size.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func vacuum() throws(StoreError) {
         do {
             try writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
@@ -82,6 +85,7 @@ extension Store {
     /// without blocking writers. After it returns the copy is durable: SQLite does not flush it, so this
     /// flushes the file and its directory. The copy is written under a temporary name and renamed, so
     /// `target` never holds half a database; an existing `target` is refused, never overwritten.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func vacuum(into target: FilePath) throws(StoreError) {
         var exists = stat()
         if target.withPlatformString({ lstat($0, &exists) }) == 0 {

@@ -149,6 +149,7 @@ public final class Store: Sendable {
     /// `body` may run several times: see the type's documentation for what it must not do.
     /// Errors: ``StoreError`` for SQLite errors (`.busy` when the retry deadline passed, `.constraint`...);
     /// an error `body` throws itself is rethrown unchanged, after rolling back.
+    @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         try retrying(sleep: { duration in Self.sleepBlocking(duration) }) {
             try pool.writeWithoutTransaction { db in try immediateTransaction(db, body) }
@@ -174,6 +175,7 @@ public final class Store: Sendable {
     /// Runs `body` on the writer connection without opening a transaction: `body` manages its own
     /// (`VACUUM` and some `PRAGMA`s must run outside one), with the same retry as ``write(_:)``. A
     /// transaction `body` leaves open after an error is rolled back.
+    @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
     public func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try retrying(sleep: { duration in Self.sleepBlocking(duration) }) {
             try pool.writeWithoutTransaction { db in
@@ -247,6 +249,7 @@ public final class Store: Sendable {
     /// Runs `body` in a read transaction on one of the pool's reader connections: a consistent snapshot,
     /// concurrent with other reads and with writes. A read that lasts longer than
     /// ``StoreConfiguration/slowReadThreshold`` is logged with its slowest statement.
+    @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         let start = ContinuousClock.now
         do {
@@ -314,6 +317,7 @@ public final class Store: Sendable {
     public var statistics: StoreStatistics { recorder.snapshot(busyWaits: busyHandler.busyWaits) }
 
     /// Where the schema stands: migrations applied, pending, unknown.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func schemaVersion() throws(StoreError) -> SchemaVersion {
         do {
             return try pool.read { db in try SchemaVersion.read(db, migrations: migrations) }

@@ -46,6 +46,7 @@ public struct StoreHealth: Sendable, Equatable, Codable {
 extension Store {
     /// Checks the database. Takes at most about `quickCheckBudget` plus a few milliseconds; reads only,
     /// except for a PASSIVE checkpoint (which never waits and never loses anything).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func health(quickCheckBudget: Duration = .seconds(2)) throws(StoreError) -> StoreHealth {
         let checkpoint = try? checkpoint(.passive)
         let info = try info()

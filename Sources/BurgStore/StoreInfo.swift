@@ -22,6 +22,7 @@ public struct StoreInfo: Sendable, Equatable, Codable {
 
 extension Store {
     /// Sizes, modes and versions of the database.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func info() throws(StoreError) -> StoreInfo {
         do {
             let synchronous = try pool.writeWithoutTransaction { db in

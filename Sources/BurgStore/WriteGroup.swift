@@ -14,6 +14,7 @@ extension Store {
     /// Bodies in a group run one after another, in arrival order, and see the changes of those before
     /// them (as serial transactions would). Like ``write(_:)``'s closure, `body` may run more than once.
     /// Never call it from inside another write of this store (it would wait for itself).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func groupedWrite<T>(_ body: (Database) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: T?

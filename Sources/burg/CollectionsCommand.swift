@@ -21,7 +21,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let collections = try CollectionRegistry(store: dataDir.openStore()).list()
+                let collections = try await CollectionRegistry(store: dataDir.openStore()).list()
                 if json { return try RecordsCLI.printJSON(collections) }
                 for collection in collections {
                     print("\(collection.name)\t\(collection.fields.count) fields\t\(collection.fields.map(\.name).joined(separator: ", "))")
@@ -37,7 +37,7 @@ struct CollectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try RecordsCLI.printJSON(try CollectionRegistry(store: dataDir.openStore()).get(name))
+                try RecordsCLI.printJSON(try await CollectionRegistry(store: dataDir.openStore()).get(name))
             }
         }
     }
@@ -60,7 +60,7 @@ struct CollectionsCommand: AsyncParsableCommand {
                 } catch {
                     throw CLIInputError(message: "\(file) is not a collection definition: \(error)")
                 }
-                let created = try CollectionRegistry(store: dataDir.openStore(create: true)).create(collection)
+                let created = try await CollectionRegistry(store: dataDir.openStore(create: true)).create(collection)
                 print("created collection \(created.name) (\(created.fields.count) fields)")
             }
         }

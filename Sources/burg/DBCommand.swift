@@ -34,7 +34,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let info = try dataDir.openStore().info()
+                let info = try await dataDir.openStore().info()
                 if json { return try DBCommand.printJSON(info) }
                 print("""
                     database:       \(info.path)
@@ -62,7 +62,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let health = try dataDir.openStore().health(quickCheckBudget: .seconds(budget))
+                let health = try await dataDir.openStore().health(quickCheckBudget: .seconds(budget))
                 if json {
                     try DBCommand.printJSON(health)
                 } else {
@@ -86,7 +86,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                try dataDir.openStore().optimize()
+                try await dataDir.openStore().optimize()
                 print("optimized")
             }
         }
@@ -99,7 +99,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let result = try dataDir.openStore().checkpoint(mode)
+                let result = try await dataDir.openStore().checkpoint(mode)
                 if result.busy {
                     print("checkpoint (\(mode.rawValue)) could not complete: a reader or writer was in the way; WAL is \(result.walBytesAfter) bytes. See `burg db health`.")
                     throw ExitCode(ExitStatus.tempFail)
@@ -122,12 +122,12 @@ struct DBCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let store = try dataDir.openStore()
                 if let into {
-                    try store.vacuum(into: FilePath(into))
+                    try await store.vacuum(into: FilePath(into))
                     print("wrote compacted copy to \(into)")
                 } else {
-                    let before = try store.info().databaseBytes
-                    try store.vacuum()
-                    print("vacuumed: \(before) -> \(try store.info().databaseBytes) bytes")
+                    let before = try await store.info().databaseBytes
+                    try await store.vacuum()
+                    print("vacuumed: \(before) -> \(try await store.info().databaseBytes) bytes")
                 }
             }
         }

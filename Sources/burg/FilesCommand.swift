@@ -52,7 +52,7 @@ struct FilesCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let uploads = files.map { FileUpload(filename: FilePath($0).lastComponent?.string ?? $0, source: .file(FilePath($0))) }
-                let record = try RecordStore(store: dataDir.openStore()).update(collection, id: id, [:], files: [field: uploads])
+                let record = try await RecordStore(store: dataDir.openStore()).update(collection, id: id, [:], files: [field: uploads])
                 print(record.json.jsonText)
             }
         }
@@ -70,8 +70,8 @@ struct FilesCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let store = try dataDir.openStore()
                 let records = RecordStore(store: store)
-                let owner = try CollectionRegistry(store: store).get(collection)
-                _ = try records.get(collection, id: id)
+                let owner = try await CollectionRegistry(store: store).get(collection)
+                _ = try await records.get(collection, id: id)
                 let keyring = try FileKeyring.load(dataDir.filePath)
                 if let output {
                     try AtomicFile.write(to: FilePath(output)) { writer in

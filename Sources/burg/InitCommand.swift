@@ -29,7 +29,7 @@ struct InitCommand: AsyncParsableCommand {
             var summary = "data directory \(dataDir.absolutePath) is ready"
             if let template {
                 do {
-                    let created = try CollectionRegistry(store: store).createAll(template.collections)
+                    let created = try await CollectionRegistry(store: store).createAll(template.collections)
                     summary += " with the \(template.rawValue) template: collections \(created.map(\.name).joined(separator: ", "))"
                 } catch let error as SchemaError where error.code == .collectionExists {
                     throw CLIInputError(

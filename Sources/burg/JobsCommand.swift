@@ -44,7 +44,7 @@ struct JobsCommand: AsyncParsableCommand {
                     guard let parsed = JobState(rawValue: state) else { throw JobError(.invalidArguments, "unknown state \(state)") }
                     filter = parsed
                 }
-                let result = try JobsCommand.queue(dataDir).list(state: filter, kind: kind, page: page, perPage: perPage)
+                let result = try await JobsCommand.queue(dataDir).list(state: filter, kind: kind, page: page, perPage: perPage)
                 if json { return try RecordsCLI.printJSON(["totalItems": AnyEncodable(result.totalItems), "items": AnyEncodable(result.items)]) }
                 for job in result.items { print(JobsCommand.line(job)) }
                 print("\(result.totalItems) job(s)")
@@ -60,7 +60,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let job = try JobsCommand.queue(dataDir).get(id)
+                let job = try await JobsCommand.queue(dataDir).get(id)
                 if json { return try RecordsCLI.printJSON(JobView(job)) }
                 for line in JobView(job).lines { print(line) }
             }
@@ -73,7 +73,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            try await reportingErrors { print(JobsCommand.line(try JobsCommand.queue(dataDir).cancel(id))) }
+            try await reportingErrors { print(JobsCommand.line(try await JobsCommand.queue(dataDir).cancel(id))) }
         }
     }
 
@@ -83,7 +83,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            try await reportingErrors { print(JobsCommand.line(try JobsCommand.queue(dataDir).retry(id))) }
+            try await reportingErrors { print(JobsCommand.line(try await JobsCommand.queue(dataDir).retry(id))) }
         }
     }
 
@@ -134,7 +134,8 @@ struct JobsCommand: AsyncParsableCommand {
                 request.delay = .milliseconds(Int64(delay * 1000))
                 request.maxAttempts = maxAttempts
                 request.uniqueKey = uniqueKey
-                let ids = try jobs.store.write { db in try (0..<count).map { _ in try jobs.enqueue(request, in: db) } }
+                let (copies, finalRequest) = (count, request)
+                let ids = try await jobs.store.write { db in try (0..<copies).map { _ in try jobs.enqueue(finalRequest, in: db) } }
                 print(count == 1 ? "\(ids[0])" : "enqueued \(ids.count) job(s), ids \(ids.first!)…\(ids.last!)")
             }
         }

@@ -33,7 +33,7 @@ struct RecordsCommand: AsyncParsableCommand {
                 query.page = page
                 query.perPage = perPage
                 query.cursor = cursor
-                let result = try RecordStore(store: dataDir.openStore()).list(collection, query)
+                let result = try await RecordStore(store: dataDir.openStore()).list(collection, query)
                 if json {
                     let object: JSONValue = .object([
                         "page": .number(Double(result.page)), "perPage": .number(Double(result.perPage)),

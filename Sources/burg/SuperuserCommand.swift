@@ -57,7 +57,7 @@ struct SuperuserCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let page = try RecordStore(store: dataDir.openStore()).list(AuthCollections.superusers, {
+                let page = try await RecordStore(store: dataDir.openStore()).list(AuthCollections.superusers, {
                     var query = ListQuery()
                     query.perPage = ListQuery.maxPerPage
                     query.sort = "email"

@@ -36,7 +36,7 @@ import Testing
         #expect(identity.recordId == user.id && identity.collectionName == "users" && !identity.isSuperuser)
         #expect(try await fixture.auth.verify(token: "Bearer " + result.token).recordId == user.id)
         #expect(identity.filterValues[["auth", "id"]] == .string(user.id))
-        let successes = try fixture.auth.audit.list(filter: "action = 'auth.success'").items
+        let successes = try await fixture.auth.audit.list(filter: "action = 'auth.success'").items
         #expect(successes.count == 1 && successes[0].recordId == user.id && successes[0].ip == "10.0.0.1")
     }
 
@@ -51,7 +51,7 @@ import Testing
         }
         #expect(wrongPassword?.code == .invalidCredentials)
         #expect(wrongPassword == unknown)
-        #expect(try fixture.auth.audit.list(filter: "action = 'auth.failure'").totalItems == 2)
+        #expect(try await fixture.auth.audit.list(filter: "action = 'auth.failure'").totalItems == 2)
     }
 
     @Test func fiveFailuresLockTheIdentityOutEvenForTheRightPasswordUntilTheLockoutEnds() async throws {
@@ -68,7 +68,7 @@ import Testing
         #expect(locked?.code == .lockedOut)
         let wait = try #require(locked?.retryAfter)
         #expect(abs(wait.seconds - 15 * 60) < 1)
-        #expect(try fixture.auth.audit.list(filter: "action = 'auth.lockout'").totalItems == 1)
+        #expect(try await fixture.auth.audit.list(filter: "action = 'auth.lockout'").totalItems == 1)
 
         // The lockout is in the database: a restarted server still refuses.
         let restarted = try await AuthFixture(dir: fixture.dir)
@@ -191,7 +191,7 @@ import Testing
     @Test func hiddenFieldsCannotBeProbedThroughFiltersOrListed() async throws {
         let fixture = try await AuthFixture()
         try await fixture.user("ada@example.com")
-        let page = try RecordStore(store: fixture.store).list("users", ListQuery())
+        let page = try await RecordStore(store: fixture.store).list("users", ListQuery())
         #expect(page.items.count == 1 && page.items[0].values["password"] == nil)
         var query = ListQuery()
         query.filter = "password ~ '$2'"
@@ -236,10 +236,10 @@ import Testing
             try await fixture.auth.audit.append(AuditEntry(action: index % 2 == 0 ? "record.create" : "record.delete", actor: "cli",
                 collection: "patients", recordId: "r\(index)", fields: ["name"], at: fixture.clock.now.addingTimeInterval(Double(index))))
         }
-        let creates = try fixture.auth.audit.list(filter: "action = 'record.create' && collection = 'patients'", perPage: 2)
+        let creates = try await fixture.auth.audit.list(filter: "action = 'record.create' && collection = 'patients'", perPage: 2)
         #expect(creates.totalItems == 4 && creates.items.map(\.recordId) == ["r6", "r4"])
         #expect(creates.items[0].fields == ["name"])
-        let oldest = try fixture.auth.audit.list(sort: "at", perPage: 1)
+        let oldest = try await fixture.auth.audit.list(sort: "at", perPage: 1)
         #expect(oldest.items.first?.recordId == "r0")
         #expect(throws: FilterError.self) { try fixture.auth.audit.list(filter: "secret = 1") }
         #expect(throws: FilterError.self) { try fixture.auth.audit.list(filter: "action = 'x' OR 1=1 --") }

@@ -62,9 +62,9 @@ func sha256(_ path: FilePath) throws -> String {
         let store = try Store(StoreConfiguration(dataDirectory: dataDir), migrations: migrations)
         var name = Field(name: "name", type: .text)
         name.required = true
-        _ = try CollectionRegistry(store: store).create(Collection(name: "patients", fields: [name, Field(name: "born", type: .date)]))
+        _ = try await CollectionRegistry(store: store).create(Collection(name: "patients", fields: [name, Field(name: "born", type: .date)]))
         let records = RecordStore(store: store)
-        for index in 0..<250 { try records.create("patients", ["name": .string("Patient \(index)"), "born": .string("1980-01-01 00:00:00.000Z")]) }
+        for index in 0..<250 { try await records.create("patients", ["name": .string("Patient \(index)"), "born": .string("1980-01-01 00:00:00.000Z")]) }
         let storage = dataDir.appending("storage/pbc_patients/abc123")
         try FileManager.default.createDirectory(atPath: storage.string, withIntermediateDirectories: true)
         var photos: [String: String] = [:]
@@ -74,21 +74,21 @@ func sha256(_ path: FilePath) throws -> String {
             photos[path.lastComponent!.string] = try sha256(path)
         }
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: dataDir.appending("burg.json").string))
-        let before = try records.list("patients", { var q = ListQuery(); q.perPage = 500; q.sort = "name"; return q }()).items
+        let before = try await records.list("patients", { var q = ListQuery(); q.perPage = 500; q.sort = "name"; return q }()).items
 
         let result = try BackupCreator(store: store, dataDirectory: dataDir, knownMigrations: migrations.identifiers).create()
         #expect(result.manifest.collections == ["patients": 250])
         #expect(result.manifest.entries.map(\.name).contains("storage/pbc_patients/abc123/photo1_x1y2z3.jpg"))
 
         // Change everything after the snapshot, then restore: the snapshot's state comes back.
-        for record in before.prefix(10) { try records.delete("patients", id: record.id) }
+        for record in before.prefix(10) { try await records.delete("patients", id: record.id) }
         try FileManager.default.removeItem(atPath: storage.appending("photo0_x1y2z3.jpg").string)
         let restored = try BackupRestorer(knownMigrations: migrations.identifiers).restore(result.path, key: nil, into: dataDir)
         #expect(FileManager.default.fileExists(atPath: restored.previous.appending("data.db").string), "the previous state is kept")
         #expect(FileManager.default.fileExists(atPath: dataDir.appending("backups").appending(result.path.lastComponent!.string).string))
         #expect(try String(contentsOfFile: dataDir.appending("burg.json").string, encoding: .utf8) == "keep me")
         let reopened = try Store(StoreConfiguration(dataDirectory: dataDir), migrations: migrations)
-        let after = try RecordStore(store: reopened).list("patients", { var q = ListQuery(); q.perPage = 500; q.sort = "name"; return q }()).items
+        let after = try await RecordStore(store: reopened).list("patients", { var q = ListQuery(); q.perPage = 500; q.sort = "name"; return q }()).items
         #expect(after == before)
         for (file, hash) in photos { #expect(try sha256(storage.appending(file)) == hash, "\(file)") }
     }

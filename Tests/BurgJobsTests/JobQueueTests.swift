@@ -39,7 +39,7 @@ struct JobsFixture {
 @Suite struct JobQueueTests {
     @Test func failedAttemptsBackOffExponentiallyWithJitterThenTheJobIsDiscardedWithItsLastError() async throws {
         let fixture = try JobsFixture()
-        let id = try fixture.queue.enqueue(JobRequest(kind: "test.fail"))
+        let id = try await fixture.queue.enqueue(JobRequest(kind: "test.fail"))
         var delays: [Double] = []
         for attempt in 1...3 {
             let claimed = try fixture.queue.claim(worker: "w", queues: ["default"], limit: 10, lease: .seconds(30))
@@ -47,7 +47,7 @@ struct JobsFixture {
             let context = JobContext(jobID: id, attempt: attempt, queue: fixture.queue)
             let outcome = await JobWorker.attempt(FailingJob(), claimed[0], context, cancelled: { false })
             try fixture.queue.finish([(claimed[0], outcome)], worker: "w")
-            let job = try fixture.queue.get(id)
+            let job = try await fixture.queue.get(id)
             if attempt < 3 {
                 #expect(job.state == .available && job.error?.contains("boom") == true)
                 delays.append(job.runAt - fixture.clock.now)
@@ -111,7 +111,7 @@ struct JobsFixture {
         let processes = try (0..<3).map { _ in try ChildProcess.helper("job-scheduler-tick", "--data-dir", fixture.dir.path.string, "--times", "20") }
         for process in processes { #expect(try process.wait() == 0, "\(process.standardError)") }
         let fired = try await fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _job_schedule_fires") ?? 0 }
-        let jobs = try fixture.queue.list(kind: "noop").totalItems
+        let jobs = try await fixture.queue.list(kind: "noop").totalItems
         #expect(fired == 1 && jobs == 1)
     }
 

@@ -32,7 +32,7 @@ import Testing
     @Test func aCreateThatPicksItsRuleFromTheCollectionStoresOnlyWhatItAllows() async throws {
         struct Refused: Error {}
         let fixture = try RecordsFixture()
-        try fixture.collections.create(RecordsFixture.patients())
+        try await fixture.collections.create(RecordsFixture.patients())
         await #expect(throws: Refused.self) {
             _ = try await fixture.records.create("patients", ["patient_number": "P1", "name": "Ann"]) { _ in throw Refused() }
         }
@@ -47,8 +47,8 @@ import Testing
             collection.name == "patients" ? onlyBob : nil
         }
         #expect(collection.name == "patients")
-        #expect(try fixture.records.get("patients", id: created.id) == created)
-        #expect(try fixture.records.list("patients", ListQuery()).totalItems == 1)
+        #expect(try await fixture.records.get("patients", id: created.id) == created)
+        #expect(try await fixture.records.list("patients", ListQuery()).totalItems == 1)
     }
 
     @Test func aDuplicateUniqueValueIsAFieldErrorNotACrash() throws {

@@ -47,14 +47,14 @@ import Testing
         configuration.autoCheckpointPages = 0
         let store = try openCounterStore(configuration)
         for _ in 0..<300 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 8000) } }
-        let walPages = try store.info().walBytes / 4096
+        let walPages = try await store.info().walBytes / 4096
         #expect(walPages > 1000, "commits checkpointed although autocheckpoint is off (WAL: \(walPages) pages)")
 
         // Hold the writer for a second in another task; the checkpoint must not wait for it.
-        let holding = Task.detached { try store.write { db in _ = try CounterSchema.increment(db, pid: 2, payloadBytes: 10); usleep(1_000_000) } }
+        let holding = Task.detached { try await store.write { db in _ = try CounterSchema.increment(db, pid: 2, payloadBytes: 10); usleep(1_000_000) } }
         try await Task.sleep(for: .milliseconds(100))
         let start = ContinuousClock.now
-        let result = try store.checkpoint(.passive)
+        let result = try await store.checkpoint(.passive)
         #expect(ContinuousClock.now - start < .milliseconds(700))
         #expect(result.walFrames > 1000 && result.checkpointedFrames == result.walFrames, "\(result)")
         _ = try await holding.value

@@ -44,6 +44,7 @@ extension RecordStore {
     /// `caller`), however many records point at however many related ones. A related record the
     /// caller may not view, or a target whose view rule is superusers-only, is left out, not an error;
     /// a path through a field that is not a relation is `.invalidQuery`.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func expand(
         _ records: [Record], in collection: Collection, paths: ExpandPaths, for caller: RecordCaller
     ) throws -> [ExpandedRecord] {

@@ -131,6 +131,7 @@ public struct RecordStore: Sendable {
         self.afterWrite = afterWrite
     }
 
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func create(
         _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:],
@@ -219,6 +220,7 @@ public struct RecordStore: Sendable {
 
     /// The record, or `.notFound` — also when `access` is given and the record does not match its rule
     /// (a client must not learn that a record it may not see exists).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) throws -> Record {
         try store.read { db in
             let collection = try CollectionRegistry.load(db, collectionName)
@@ -230,6 +232,7 @@ public struct RecordStore: Sendable {
 
     /// ``get(_:id:access:)`` for a caller that needs the collection too and picks the access rule from
     /// it: both in one read transaction.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(
         _ collectionName: String, id: String, access: (Collection) throws -> RecordAccess?
     ) throws -> (collection: Collection, record: Record) {
@@ -272,6 +275,7 @@ public struct RecordStore: Sendable {
     /// rule (for realtime delete events, which go only to subscribers who could view the record). The
     /// rule's SQL runs against a one-row CTE that shadows the collection's table, so relation paths
     /// still follow the other collections as they are now.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func allows(deleted json: JSONValue, in collectionName: String, access: RecordAccess) throws -> Bool {
         guard !access.rule.isEmpty else { return true }
         guard case .object(let values) = json else { return false }
@@ -307,6 +311,7 @@ public struct RecordStore: Sendable {
     }
 
     /// Changes the given fields; the others keep their values.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func update(
         _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:],
@@ -371,6 +376,7 @@ public struct RecordStore: Sendable {
     }
 
     /// Deletes the record, then (after the commit) its stored files.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
         let collection = try store.groupedWrite { db in
             let collection = try CollectionRegistry.load(db, collectionName)
@@ -456,12 +462,14 @@ public struct RecordStore: Sendable {
 
     /// One page of the records matching the filter, in the sort order, with exact totals counted in the
     /// same snapshot as the page (so a concurrent insert cannot make them disagree).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list(_ collectionName: String, _ query: ListQuery) throws -> ListResult {
         try list(collectionName, query, rule: { _ in query.rule }).result
     }
 
     /// ``list(_:_:)`` for a caller that needs the collection too and picks the access rule from it
     /// (`rule` replaces ``ListQuery/rule``): both in one read transaction.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list(
         _ collectionName: String, _ query: ListQuery, rule: (Collection) throws -> String?
     ) throws -> (collection: Collection, result: ListResult) {

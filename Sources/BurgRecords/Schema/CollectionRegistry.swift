@@ -32,11 +32,13 @@ public struct CollectionRegistry: Sendable {
 
     // MARK: Reading
 
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list() throws -> [Collection] {
         try store.read { db in try Self.all(db) }
     }
 
     /// The collection called `name` (case-insensitive), or `.collectionMissing`.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(_ name: String) throws -> Collection {
         try store.read { db in try Self.load(db, name) }
     }
@@ -81,6 +83,7 @@ public struct CollectionRegistry: Sendable {
     // MARK: Changing
 
     /// Creates the collection and its table, indexes included. Relation targets must exist.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func create(_ collection: Collection) throws -> Collection {
         try createAll([collection])[0]
@@ -88,6 +91,7 @@ public struct CollectionRegistry: Sendable {
 
     /// Creates several collections in one transaction: all of them, or (on any error) none. Relations
     /// may refer to collections created earlier in the list.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func createAll(_ collections: [Collection]) throws -> [Collection] {
         for collection in collections { try collection.validate() }
@@ -117,6 +121,7 @@ public struct CollectionRegistry: Sendable {
 
     /// Deletes the collection and its table. A collection that still holds records, or that another
     /// collection's relation field refers to, is refused unless `force`.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func delete(_ name: String, force: Bool = false) throws {
         let deleted = try store.write { db in
             let collection = try Self.load(db, name)
@@ -149,6 +154,7 @@ public struct CollectionRegistry: Sendable {
     /// renamed (same field id, new name), dropped, retyped; indexes changed. Changes that would lose
     /// data — dropping a field that holds values, retyping a field of a non-empty table — are refused
     /// unless `force`.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func update(_ name: String, to new: Collection, force: Bool = false) throws -> Collection {
         try new.validate()

@@ -1,5 +1,6 @@
 import BurgAuth
 import BurgRecords
+import BurgStore
 import Foundation
 import Hummingbird
 

@@ -130,9 +130,9 @@ struct RecordsRoutes: Sendable {
             record = try await authenticator.createRecord(collection: collection.name, values: body, files: files, by: identity)
             if let access {
                 do {
-                    _ = try records.get(collection.name, id: record.id, access: access)
+                    _ = try await records.get(collection.name, id: record.id, access: access)
                 } catch {
-                    try? records.delete(collection.name, id: record.id)
+                    try? await records.delete(collection.name, id: record.id)
                     throw BurgRecords.RecordError(.forbidden, collection: collection.name, message: "the create rule does not allow it")
                 }
             }

@@ -1,13 +1,13 @@
 import Foundation
 import NIOPosix
 
-/// Where the server's blocking work runs: SQLite calls block their thread — a read for its statements,
+/// Where blocking work runs when an async caller needs it: SQLite calls block their thread — a read for its statements,
 /// a write while it waits for the writer connection. On Linux, `DispatchQueue.global()` shares its few
 /// threads (one per core) with Swift's cooperative pool, so requests waiting for the writer would stall
 /// every other task. This pool has threads of its own, enough for the store's readers plus a queue of
 /// writers (whose waits group their commits, see `Store.groupedWrite(_:)`).
-enum BlockingWork {
-    static let threadCount = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount)
+public enum BlockingWork {
+    public static let threadCount = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount)
 
     /// Started once and never shut down: it lives as long as the process, like NIO's own singletons.
     private static let pool: NIOThreadPool = {
@@ -17,7 +17,7 @@ enum BlockingWork {
     }()
 
     /// Runs `body` on one of the pool's threads and returns what it returns.
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(body)
     }
 }
