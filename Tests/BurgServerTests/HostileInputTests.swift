@@ -217,7 +217,7 @@ import Testing
         for owner in [alice.id, bob.id] {
             #expect(try await server.call("POST", "/api/collections/board/records", .object(["owner": .string(owner), "admin": adminID]), token: admin).status == 200)
         }
-        func count(_ filter: String, _ token: String?) async throws -> LiveServer.Reply {
+        func count(_ filter: String, _ token: String?) async throws -> Reply {
             try await server.call("GET", "/api/collections/board/records?filter=" + Self.encoded(filter), token: token)
         }
         // A guest: alice's address is not visible, so it matches nothing; bob made his visible.
