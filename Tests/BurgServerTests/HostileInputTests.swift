@@ -168,28 +168,28 @@ import Testing
         for expect in [false, true] {
             var head = ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 1000000000000"]
             if expect { head.append("Expect: 100-continue") }
-            let answer = try RawHTTP.send(port: server.port, RawHTTP.request(head), halfClose: false, timeout: .seconds(10))
+            let answer = try await RawHTTP.send(port: server.port, RawHTTP.request(head), halfClose: false, timeout: .seconds(10))
             #expect(answer.status == 413, "expect=\(expect): \(answer.text)")
             #expect(answer.elapsed < .seconds(2), "expect=\(expect): answered after \(answer.elapsed)")
             #expect(answer.text.contains("\"status\":413"), "PocketBase's error shape: \(answer.text)")
         }
 
         // A body shorter than its Content-Length, then the client stops sending.
-        let short = try RawHTTP.send(port: server.port, RawHTTP.request(
+        let short = try await RawHTTP.send(port: server.port, RawHTTP.request(
             ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 100"], body: "{\"email\":"),
             halfClose: true)
         #expect(short.status == 400, "\(short.text)")
 
         // A malformed chunk size, and one that does not fit 64 bits.
         for size in ["zz", "FFFFFFFFFFFFFFFF", "1FFFFFFFFFFFFFFFFF"] {
-            let chunked = try RawHTTP.send(port: server.port, RawHTTP.request(
+            let chunked = try await RawHTTP.send(port: server.port, RawHTTP.request(
                 ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Transfer-Encoding: chunked"], body: "\(size)\r\n{}"),
                 halfClose: true)
             #expect([400, 413].contains(chunked.status), "chunk size \(size): \(chunked.text)")
             #expect(chunked.elapsed < .seconds(3), "chunk size \(size): answered after \(chunked.elapsed)")
         }
         // Not a number at all.
-        let notNumber = try RawHTTP.send(port: server.port, RawHTTP.request(
+        let notNumber = try await RawHTTP.send(port: server.port, RawHTTP.request(
             ["POST \(path) HTTP/1.1", host, "Content-Type: application/json", "Content-Length: 12abc"], body: "{}"), halfClose: true)
         #expect(notNumber.status == 400, "\(notNumber.text)")
 

@@ -29,10 +29,10 @@ import Testing
         let css = try await server.raw("GET", "/assets/app.css")
         #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
         let etag = try #require(css.headers["etag"])
-        let revalidated = try RawHTTP.send(port: server.port, RawHTTP.request(
+        let revalidated = try await RawHTTP.send(port: server.port, RawHTTP.request(
             ["GET /assets/app.css HTTP/1.1", "Host: 127.0.0.1", "If-None-Match: \(etag)", "Connection: close"]), halfClose: false)
         #expect(revalidated.status == 304)
-        let ranged = try RawHTTP.send(port: server.port, RawHTTP.request(
+        let ranged = try await RawHTTP.send(port: server.port, RawHTTP.request(
             ["GET /digits.txt HTTP/1.1", "Host: 127.0.0.1", "Range: bytes=2-4", "Connection: close"]), halfClose: false)
         #expect(ranged.status == 206 && ranged.text.hasSuffix("234"), "\(ranged.text)")
 
@@ -48,7 +48,7 @@ import Testing
 
         // Nothing outside the directory, however the path is written.
         for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/..%5csecret.txt"] {
-            let answer = try RawHTTP.send(port: server.port, RawHTTP.request(["GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]), halfClose: false)
+            let answer = try await RawHTTP.send(port: server.port, RawHTTP.request(["GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]), halfClose: false)
             #expect(!answer.text.contains("secret"), "\(path): \(answer.statusLine)")
             #expect(answer.status == 400 || answer.status == 404 || answer.status == 200, "\(path): \(answer.statusLine)")
         }
