@@ -246,7 +246,7 @@ import Testing
         let server = try await LiveServer()
         let alice = try await server.signUp("alice@example.org")
         let bob = try await server.signUp("bob@example.org")
-        let (curl, clientID) = try RealtimeTests().stream(server)
+        let (curl, clientID) = try await RealtimeTests().stream(port: server.port)
         defer { curl.signal(SIGTERM) }
         #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": ["users"]]), token: alice.token).status == 204)
         // Someone else with the id: a guest, another user.
@@ -258,7 +258,7 @@ import Testing
         #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": []]), token: alice.token).status == 204)
 
         // A guest client may sign in later (PocketBase allows that upgrade), but not be taken back.
-        let (guestCurl, guestID) = try RealtimeTests().stream(server)
+        let (guestCurl, guestID) = try await RealtimeTests().stream(port: server.port)
         defer { guestCurl.signal(SIGTERM) }
         #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["users"]])).status == 204)
         #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["users"]]), token: bob.token).status == 204)
