@@ -256,6 +256,9 @@ let package = Package(
             name: "BurgServerTests",
             dependencies: [
                 "BurgServer", "BurgAuth", "BurgBackup", "BurgBench", "BurgJobs", "BurgRecords", "BurgStore", "BurgCore", "BurgTestSupport", "burg",
+                // In-process HTTP: requests through buildApplication's router without a child process.
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // The Python script the SDK test runs; read from the source tree, not a resource.
             exclude: ["sdk"],

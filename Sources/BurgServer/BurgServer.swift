@@ -41,12 +41,12 @@ public struct ServerConfiguration: Sendable {
 
 /// Builds the HTTP API over a store: PocketBase's records, collections and auth routes, health, and
 /// one error shape for everything. The result is a `Service` for the process's ServiceGroup (SIGTERM
-/// stops accepting, finishes requests in flight).
+/// stops accepting, finishes requests in flight). Building it has no side effects: uploads a killed
+/// server left half-spooled in `<data dir>/uploads-tmp` are removed when it starts, before it serves.
 public func buildApplication(
     store: Store, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger
 ) -> some ApplicationProtocol {
     let broker = RealtimeBroker(store: store, logger: logger)
-    MultipartForm.removeLeftovers(dataDirectory: store.configuration.dataDirectory)
     let router = buildRouter(store: store, authenticator: authenticator, configuration: configuration, broker: broker)
     var application = Application(
         router: router,
@@ -54,6 +54,11 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
         logger: logger)
     application.addServices(broker)
+    let dataDirectory = store.configuration.dataDirectory
+    application.beforeServerStarts {
+        // Directory listing and unlinks: off Swift's cooperative threads.
+        try await BlockingWork.run { MultipartForm.removeLeftovers(dataDirectory: dataDirectory) }
+    }
     return application
 }
 

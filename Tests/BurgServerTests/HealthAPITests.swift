@@ -10,27 +10,28 @@ import Testing
 /// with its workers, and the backups; its status is the worst of them.
 @Suite struct HealthAPITests {
     @Test func probesShareOneCachedFullCheckAndReportItsVerdict() async throws {
-        let server = try await LiveServer()
-        let first = try await server.call("GET", "/api/health")
-        #expect(first.status == 200)
-        let data = try #require(first["data"]?.object)
-        let checks = try #require(data["checks"]?.object)
-        #expect(checks["store"]?.object?["status"] == .string("healthy"))
-        #expect(checks["jobs"]?.object?["status"] == .string("healthy"))
-        // A fresh install has no backup yet: still served (200), but not healthy.
-        #expect(checks["backups"]?.object?["status"] == .string("degraded"))
-        #expect(checks["backups"]?.object?["problem"]?.jsonText.contains("no verified backup") == true)
-        #expect(data["status"] == .string("degraded"))
-        let checkedAt = try #require(data["checkedAt"])
+        try await InProcessServer.run { server in
+            let first = try await server.call("GET", "/api/health")
+            #expect(first.status == 200)
+            let data = try #require(first["data"]?.object)
+            let checks = try #require(data["checks"]?.object)
+            #expect(checks["store"]?.object?["status"] == .string("healthy"))
+            #expect(checks["jobs"]?.object?["status"] == .string("healthy"))
+            // A fresh install has no backup yet: still served (200), but not healthy.
+            #expect(checks["backups"]?.object?["status"] == .string("degraded"))
+            #expect(checks["backups"]?.object?["problem"]?.jsonText.contains("no verified backup") == true)
+            #expect(data["status"] == .string("degraded"))
+            let checkedAt = try #require(data["checkedAt"])
 
-        // A burst of probes: all answered, all from the same full check.
-        let stamps = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
-            for _ in 0..<40 {
-                group.addTask { try await server.call("GET", "/api/health")["data"]?.object?["checkedAt"] }
+            // A burst of probes: all answered, all from the same full check.
+            let stamps = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                for _ in 0..<40 {
+                    group.addTask { try await server.call("GET", "/api/health")["data"]?.object?["checkedAt"] }
+                }
+                return try await group.reduce(into: [JSONValue?]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+            #expect(stamps.count == 40 && stamps.allSatisfy { $0 == checkedAt }, "\(Set(stamps.compactMap { $0?.jsonText }))")
         }
-        #expect(stamps.count == 40 && stamps.allSatisfy { $0 == checkedAt }, "\(Set(stamps.compactMap { $0?.jsonText }))")
     }
 
     @Test func aVerifiedBackupAndRunningWorkersMakeItHealthy() async throws {

@@ -1,4 +1,5 @@
 import BurgCore
+import BurgServer
 import BurgTestSupport
 import Foundation
 import Testing
@@ -21,53 +22,60 @@ import Testing
     @Test func filesAreServedWithTypesValidatorsAndRangesAndTheAppsRoutesGetItsIndex() async throws {
         let scratch = try TemporaryDirectory()
         let site = try Self.makeSite(in: scratch)
-        let server = try await LiveServer("--public-dir", site)
+        var configuration = ServerConfiguration()
+        configuration.publicDirectory = site
+        // Live: conditional and range requests and paths are written on the socket as they are.
+        try await InProcessServer.run(.live, configuration: configuration) { server in
+            let index = try await server.raw("GET", "/")
+            #expect(index.status == 200 && String(decoding: index.body, as: UTF8.self).contains("<title>app</title>"))
+            #expect(index.headers["content-type"]?.hasPrefix("text/html") == true)
+            let css = try await server.raw("GET", "/assets/app.css")
+            #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
+            let etag = try #require(css.headers["etag"])
+            let revalidated = try await RawHTTP.send(port: server.port, RawHTTP.request(
+                ["GET /assets/app.css HTTP/1.1", "Host: 127.0.0.1", "If-None-Match: \(etag)", "Connection: close"]), halfClose: false)
+            #expect(revalidated.status == 304)
+            let ranged = try await RawHTTP.send(port: server.port, RawHTTP.request(
+                ["GET /digits.txt HTTP/1.1", "Host: 127.0.0.1", "Range: bytes=2-4", "Connection: close"]), halfClose: false)
+            #expect(ranged.status == 206 && ranged.text.hasSuffix("234"), "\(ranged.text)")
 
-        let index = try await server.raw("GET", "/")
-        #expect(index.status == 200 && String(decoding: index.body, as: UTF8.self).contains("<title>app</title>"))
-        #expect(index.headers["content-type"]?.hasPrefix("text/html") == true)
-        let css = try await server.raw("GET", "/assets/app.css")
-        #expect(css.status == 200 && css.headers["content-type"]?.hasPrefix("text/css") == true)
-        let etag = try #require(css.headers["etag"])
-        let revalidated = try RawHTTP.send(port: server.port, RawHTTP.request(
-            ["GET /assets/app.css HTTP/1.1", "Host: 127.0.0.1", "If-None-Match: \(etag)", "Connection: close"]), halfClose: false)
-        #expect(revalidated.status == 304)
-        let ranged = try RawHTTP.send(port: server.port, RawHTTP.request(
-            ["GET /digits.txt HTTP/1.1", "Host: 127.0.0.1", "Range: bytes=2-4", "Connection: close"]), halfClose: false)
-        #expect(ranged.status == 206 && ranged.text.hasSuffix("234"), "\(ranged.text)")
+            // A single-page app's own route gets its index; the API keeps its answers and its JSON 404s.
+            let spa = try await server.raw("GET", "/patients/42")
+            #expect(spa.status == 200 && String(decoding: spa.body, as: UTF8.self).contains("<title>app</title>"))
+            #expect(try await server.call("GET", "/api/health").status == 200)
+            let unknown = try await server.call("GET", "/api/nosuch")
+            #expect(unknown.status == 404 && unknown["status"] == .number(404))
+            // A directory is never listed: /assets/ answers with the index (there is no assets/index.html).
+            let folder = try await server.raw("GET", "/assets/")
+            #expect(folder.status == 200 && !String(decoding: folder.body, as: UTF8.self).contains("app.css"))
 
-        // A single-page app's own route gets its index; the API keeps its answers and its JSON 404s.
-        let spa = try await server.raw("GET", "/patients/42")
-        #expect(spa.status == 200 && String(decoding: spa.body, as: UTF8.self).contains("<title>app</title>"))
-        #expect(try await server.call("GET", "/api/health").status == 200)
-        let unknown = try await server.call("GET", "/api/nosuch")
-        #expect(unknown.status == 404 && unknown["status"] == .number(404))
-        // A directory is never listed: /assets/ answers with the index (there is no assets/index.html).
-        let folder = try await server.raw("GET", "/assets/")
-        #expect(folder.status == 200 && !String(decoding: folder.body, as: UTF8.self).contains("app.css"))
-
-        // Nothing outside the directory, however the path is written.
-        for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/..%5csecret.txt"] {
-            let answer = try RawHTTP.send(port: server.port, RawHTTP.request(["GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]), halfClose: false)
-            #expect(!answer.text.contains("secret"), "\(path): \(answer.statusLine)")
-            #expect(answer.status == 400 || answer.status == 404 || answer.status == 200, "\(path): \(answer.statusLine)")
+            // Nothing outside the directory, however the path is written.
+            for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/..%5csecret.txt"] {
+                let answer = try await RawHTTP.send(port: server.port, RawHTTP.request(["GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]), halfClose: false)
+                #expect(!answer.text.contains("secret"), "\(path): \(answer.statusLine)")
+                #expect(answer.status == 400 || answer.status == 404 || answer.status == 200, "\(path): \(answer.statusLine)")
+            }
+            // Writes never reach the files.
+            #expect(try await server.raw("POST", "/assets/app.css", body: Data("x".utf8), contentType: "text/css").status == 404)
         }
-        // Writes never reach the files.
-        #expect(try await server.raw("POST", "/assets/app.css", body: Data("x".utf8), contentType: "text/css").status == 404)
     }
 
     @Test func withoutIndexFallbackAMissingPathIsA404AndAMissingDirectoryIsRefused() async throws {
         let scratch = try TemporaryDirectory()
         let site = try Self.makeSite(in: scratch)
-        let server = try await LiveServer("--public-dir", site, "--index-fallback", "false")
-        #expect(try await server.raw("GET", "/digits.txt").status == 200)
-        let missing = try await server.call("GET", "/patients/42")
-        #expect(missing.status == 404 && missing["status"] == .number(404))
+        var configuration = ServerConfiguration()
+        configuration.publicDirectory = site
+        configuration.indexFallback = false
+        try await InProcessServer.run(configuration: configuration) { server in
+            #expect(try await server.raw("GET", "/digits.txt").status == 200)
+            let missing = try await server.call("GET", "/patients/42")
+            #expect(missing.status == 404 && missing["status"] == .number(404))
 
-        let dir = try TemporaryDirectory()
-        let refused = try ChildProcess.run(["serve", "--public-dir", dir.path("nope").string, "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
-        #expect(refused.status == ExitStatus.noInput, "\(refused.standardError)")
-        #expect(refused.standardError.contains("is not a directory"))
-        #expect(!FileManager.default.fileExists(atPath: dir.path("data").string))
+            let dir = try TemporaryDirectory()
+            let refused = try ChildProcess.run(["serve", "--public-dir", dir.path("nope").string, "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
+            #expect(refused.status == ExitStatus.noInput, "\(refused.standardError)")
+            #expect(refused.standardError.contains("is not a directory"))
+            #expect(!FileManager.default.fileExists(atPath: dir.path("data").string))
+        }
     }
 }

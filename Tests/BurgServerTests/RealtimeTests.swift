@@ -9,10 +9,11 @@ import Testing
 /// import) reaches a subscriber who may view it, and not one whose view rule hides it.
 @Suite struct RealtimeTests {
     /// `curl -sN` on the event stream: a real HTTP client reading SSE lines as they come.
-    func stream(_ server: LiveServer) throws -> (ChildProcess, String) {
-        let curl = try ChildProcess(FilePath("/usr/bin/curl"), ["-sN", "http://127.0.0.1:\(server.port)/api/realtime"])
-        try curl.waitForLine("event:PB_CONNECT")
-        let data = try curl.waitForLine { $0.hasPrefix("data:") }
+    func stream(port: Int) async throws -> (ChildProcess, String) {
+        // `localhost`: an in-process server listens there, which may be 127.0.0.1 or ::1; curl tries both.
+        let curl = try ChildProcess(FilePath("/usr/bin/curl"), ["-sN", "http://localhost:\(port)/api/realtime"])
+        try await blocking { try curl.waitForLine("event:PB_CONNECT") }
+        let data = try await blocking { try curl.waitForLine { $0.hasPrefix("data:") } }
         let connect = try JSONValue.parse(String(data.dropFirst(5)))
         guard case .object(let object) = connect, case .string(let id)? = object["clientId"] else { throw TestFailure("no client id: \(data)") }
         return (curl, id)
@@ -27,8 +28,8 @@ import Testing
         ]), token: admin)
         #expect(created.status == 200, "\(created.json)")
 
-        let (guest, guestID) = try stream(server)
-        let (boss, bossID) = try stream(server)
+        let (guest, guestID) = try await stream(port: server.port)
+        let (boss, bossID) = try await stream(port: server.port)
         defer {
             guest.signal(SIGTERM)
             boss.signal(SIGTERM)
@@ -75,38 +76,39 @@ import Testing
     /// list rule and `/<id>` topics the view rule; each matching subscription gets its own event, named as
     /// subscribed.
     @Test func pocketBaseTopicFormsFireUnderTheirOwnRulesNamedAsSubscribed() async throws {
-        let server = try await LiveServer()
-        let admin = try await server.superuserToken()
-        // Guests may view any post by id but list only the published ones.
-        let created = try await server.call("POST", "/api/collections", .object([
-            "name": "posts", "listRule": "published = true", "viewRule": "",
-            "fields": .array([.object(["name": "title", "type": "text"]), .object(["name": "published", "type": "bool"])]),
-        ]), token: admin)
-        let collectionId = try #require(created["id"]?.text)
-        let draft = try await server.call("POST", "/api/collections/posts/records", .object(["title": "draft one", "published": false]), token: admin)
-        let draftId = try #require(draft["id"]?.text)
+        try await InProcessServer.run(.live) { server in
+            let admin = try await server.superuserToken()
+            // Guests may view any post by id but list only the published ones.
+            let created = try await server.call("POST", "/api/collections", .object([
+                "name": "posts", "listRule": "published = true", "viewRule": "",
+                "fields": .array([.object(["name": "title", "type": "text"]), .object(["name": "published", "type": "bool"])]),
+            ]), token: admin)
+            let collectionId = try #require(created["id"]?.text)
+            let draft = try await server.call("POST", "/api/collections/posts/records", .object(["title": "draft one", "published": false]), token: admin)
+            let draftId = try #require(draft["id"]?.text)
 
-        let (guest, guestID) = try stream(server)
-        defer { guest.signal(SIGTERM) }
-        let options = "posts/*?options=" + #"{"query":{"expand":""}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let topics = ["posts/*", "\(collectionId)/*", "posts/\(draftId)", "\(collectionId)/\(draftId)", options, "nosuch/*"]
-        let subscribed = try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": .array(topics.map { .string($0) })]))
-        #expect(subscribed.status == 204, "\(subscribed.json)")
+            let (guest, guestID) = try await stream(port: server.port)
+            defer { guest.signal(SIGTERM) }
+            let options = "posts/*?options=" + #"{"query":{"expand":""}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let topics = ["posts/*", "\(collectionId)/*", "posts/\(draftId)", "\(collectionId)/\(draftId)", options, "nosuch/*"]
+            let subscribed = try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": .array(topics.map { .string($0) })]))
+            #expect(subscribed.status == 204, "\(subscribed.json)")
 
-        // An update of the draft: the view rule lets the guest see it, the list rule does not.
-        #expect(try await server.call("PATCH", "/api/collections/posts/records/\(draftId)", .object(["title": "draft two"]), token: admin).status == 200)
-        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("draft two") }
-        try await Task.sleep(for: .milliseconds(400))
-        let draftEvents = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }
-        #expect(Set(draftEvents) == ["event:posts/\(draftId)", "event:\(collectionId)/\(draftId)"], "\(draftEvents)")
+            // An update of the draft: the view rule lets the guest see it, the list rule does not.
+            #expect(try await server.call("PATCH", "/api/collections/posts/records/\(draftId)", .object(["title": "draft two"]), token: admin).status == 200)
+            _ = try await blocking { try guest.waitForLine(timeout: .seconds(10)) { $0.contains("draft two") } }
+            try await Task.sleep(for: .milliseconds(400))
+            let draftEvents = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }
+            #expect(Set(draftEvents) == ["event:posts/\(draftId)", "event:\(collectionId)/\(draftId)"], "\(draftEvents)")
 
-        // A published post: every `*` topic fires (by name, by id, with options), each once.
-        #expect(try await server.call("POST", "/api/collections/posts/records", .object(["title": "hello", "published": true]), token: admin).status == 200)
-        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("hello") }
-        try await Task.sleep(for: .milliseconds(400))
-        let events = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }.dropFirst(draftEvents.count)
-        #expect(events.sorted() == ["event:posts/*", "event:\(collectionId)/*", "event:\(options)"].sorted(), "\(events)")
-        #expect(guest.lines.filter { $0.contains("\"hello\"") }.count == 3)
+            // A published post: every `*` topic fires (by name, by id, with options), each once.
+            #expect(try await server.call("POST", "/api/collections/posts/records", .object(["title": "hello", "published": true]), token: admin).status == 200)
+            _ = try await blocking { try guest.waitForLine(timeout: .seconds(10)) { $0.contains("hello") } }
+            try await Task.sleep(for: .milliseconds(400))
+            let events = guest.lines.filter { $0.hasPrefix("event:") && $0 != "event:PB_CONNECT" }.dropFirst(draftEvents.count)
+            #expect(events.sorted() == ["event:posts/*", "event:\(collectionId)/*", "event:\(options)"].sorted(), "\(events)")
+            #expect(guest.lines.filter { $0.contains("\"hello\"") }.count == 3)
+        }
     }
 
     /// A port already taken (here by another `burg serve`) is refused in words with exit 75, at once,
@@ -122,7 +124,7 @@ import Testing
 
     @Test func sigtermClosesStreamsFinishesAndExitsZero() async throws {
         let server = try await LiveServer()
-        let (curl, _) = try stream(server)
+        let (curl, _) = try await stream(port: server.port)
         let started = ContinuousClock.now
         server.process.signal(SIGTERM)
         #expect(try server.process.wait(timeout: .seconds(15)) == 0, "\(server.process.standardError)")

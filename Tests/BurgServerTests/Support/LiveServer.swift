@@ -8,8 +8,9 @@ import FoundationNetworking
 #endif
 
 /// A real `burg serve` on a loopback port of a temporary data directory, with a superuser, and a small
-/// HTTP client for it.
-final class LiveServer: Sendable {
+/// HTTP client for it. For tests where the process itself matters (signals, other processes, its log);
+/// the rest use ``InProcessServer``.
+final class LiveServer: TestServer {
     let dir: TemporaryDirectory
     let process: ChildProcess
     let port: Int
@@ -60,24 +61,9 @@ final class LiveServer: Sendable {
         return false
     }
 
-    struct Reply {
-        var status: Int
-        var json: JSONValue
-        var headers: [String: String]
-        subscript(key: String) -> JSONValue? {
-            if case .object(let object) = json { object[key] } else { nil }
-        }
-    }
-
-    func call(_ method: String, _ path: String, _ body: JSONValue? = nil, token: String? = nil, rawBody: Data? = nil) async throws -> Reply {
-        let (status, data, headers) = try await Self.send(
-            method, URL(string: "http://127.0.0.1:\(port)\(path)")!, body: rawBody ?? body.map { Data($0.jsonText.utf8) }, token: token)
-        let json = data.isEmpty ? JSONValue.null : try JSONValue.parse(String(decoding: data, as: UTF8.self))
-        return Reply(status: status, json: json, headers: headers)
-    }
-
-    /// A request with any body and content type; the raw reply (for multipart uploads and file downloads).
-    func raw(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, token: String? = nil) async throws -> (status: Int, body: Data, headers: [String: String]) {
+    func exchange(_ method: String, _ path: String, body: Data?, contentType: String?, token: String?) async throws
+        -> (status: Int, body: Data, headers: [String: String])
+    {
         try await Self.send(method, URL(string: "http://127.0.0.1:\(port)\(path)")!, body: body, token: token, contentType: contentType)
     }
 
@@ -95,25 +81,6 @@ final class LiveServer: Sendable {
         for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
         return (http.statusCode, data, headers)
     }
-
-    /// Signs in and returns the token.
-    func signIn(_ collection: String, _ identity: String, _ password: String) async throws -> String {
-        let reply = try await call("POST", "/api/collections/\(collection)/auth-with-password",
-                                   .object(["identity": .string(identity), "password": .string(password)]))
-        guard reply.status == 200, case .string(let token)? = reply["token"] else { throw TestFailure("sign-in failed: \(reply.json)") }
-        return token
-    }
-
-    /// Signs a new user up through the users collection (its secrets never in the reply), then in.
-    func signUp(_ email: String) async throws -> (id: String, token: String) {
-        let reply = try await call("POST", "/api/collections/users/records",
-            .object(["email": .string(email), "password": "long enough pass", "passwordConfirm": "long enough pass"]))
-        guard reply.status == 200, case .string(let id)? = reply["id"] else { throw TestFailure("sign-up failed: \(reply.json)") }
-        guard reply["password"] == nil && reply["tokenKey"] == nil else { throw TestFailure("sign-up showed secrets: \(reply.json)") }
-        return (id, try await signIn("users", email, "long enough pass"))
-    }
-
-    func superuserToken() async throws -> String { try await signIn("_superusers", Self.superuser.0, Self.superuser.1) }
 }
 
 /// A `multipart/form-data` body: text values and files, in order.

@@ -14,20 +14,46 @@ enum RawHTTP {
         var status: Int { statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0 }
     }
 
-    /// Sends `bytes` to 127.0.0.1:`port`; with `halfClose`, then shuts the sending side (the client
-    /// has nothing more to say). Reads the answer until the server closes or `timeout` passes.
-    static func send(port: Int, _ bytes: [UInt8], halfClose: Bool, timeout: Duration = .seconds(5)) throws -> Answer {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
-        defer { close(fd) }
+    /// A socket connected to the loopback `port`: 127.0.0.1, else ::1 (an in-process test server listens
+    /// on `localhost`, which may be either).
+    static func connectLoopback(port: Int) throws -> Int32 {
+        let v4 = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard v4 >= 0 else { throw TestFailure("socket: \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(v4, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect: \(errno)") }
+        if connected == 0 { return v4 }
+        let refused = errno
+        close(v4)
+        let v6 = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard v6 >= 0 else { throw TestFailure("connect: \(refused)") }
+        var address6 = sockaddr_in6()
+        address6.sin6_family = sa_family_t(AF_INET6)
+        address6.sin6_port = in_port_t(UInt16(port).bigEndian)
+        address6.sin6_addr = in6addr_loopback
+        let connected6 = withUnsafePointer(to: &address6) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(v6, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        guard connected6 == 0 else {
+            close(v6)
+            throw TestFailure("connect: \(refused)")
+        }
+        return v6
+    }
+
+    /// Sends `bytes` to the loopback `port`; with `halfClose`, then shuts the sending side (the client
+    /// has nothing more to say). Reads the answer until the server closes or `timeout` passes.
+    static func send(port: Int, _ bytes: [UInt8], halfClose: Bool, timeout: Duration = .seconds(5)) async throws -> Answer {
+        try await blocking { try exchange(port: port, bytes, halfClose: halfClose, timeout: timeout) }
+    }
+
+    static func exchange(port: Int, _ bytes: [UInt8], halfClose: Bool, timeout: Duration) throws -> Answer {
+        let fd = try connectLoopback(port: port)
+        defer { close(fd) }
         var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         let start = ContinuousClock.now
