@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run Burg on a data directory until SIGINT or SIGTERM.",
         discussion: """
-            Takes the data directory for this process (a second `burg serve` on the same directory exits with status 75 and names the running one), creates the directory if needed (mode 0700), and runs until stopped: the HTTP API (PocketBase-compatible, on --http, loopback by default), background maintenance, cron schedules of the job queue, and with --workers N that many supervised `burg worker` processes. SIGTERM/SIGINT finish requests in flight, then exit 0.
+            Takes the data directory for this process (a second `burg serve` on the same directory exits with status 75 and names the running one), creates the directory if needed (mode 0700), and runs until stopped: the HTTP API (PocketBase-compatible, on --http, loopback by default), background maintenance, cron schedules of the job queue, and with --workers N that many supervised `burg worker` processes. SIGTERM/SIGINT finish requests in flight, then stop the workers, schedules and maintenance, and exit 0.
 
             Each setting comes from its flag, else its BURG_* environment variable, else the config file (burg.json), else its default; --print-config shows what would run and where each value came from. docs/OPERATIONS.md lists every setting.
 
@@ -145,13 +145,16 @@ struct ServeCommand: AsyncParsableCommand {
             let supervisor = settings.workers.supervision(dataDirectory: dataDir.absolutePath).map { WorkerSupervisor($0) }
             var server = settings.server
             if let supervisor { server.workerStatus = { supervisor.status } }
+            // ServiceGroup starts these in order and stops them in reverse: on SIGTERM the HTTP server
+            // drains first (its requests still have the store, its maintenance and the workers), then the
+            // workers, schedules and maintenance; the store closes when the group has ended.
             var services: [any Service] = [
                 EarlySignals(),
-                buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")),
                 StoreMaintenance(store: store, configuration: settings.maintenance),
                 JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
             ]
             if let supervisor { services.append(supervisor) }
+            services.append(buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")))
             let group = ServiceGroup(
                 configuration: .init(
                     services: services.map { .init(service: $0) },
