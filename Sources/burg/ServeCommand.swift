@@ -169,7 +169,6 @@ struct ServeCommand: AsyncParsableCommand {
 /// `--log-level`: swift-log's levels by name.
 struct LogLevelOption: ExpressibleByArgument {
     let level: Logger.Level
-    static let info = LogLevelOption(level: .info)
     init(level: Logger.Level) { self.level = level }
     init?(argument: String) {
         guard let level = Logger.Level(rawValue: argument.lowercased()) else { return nil }
