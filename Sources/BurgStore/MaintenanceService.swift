@@ -40,6 +40,8 @@ public struct StoreMaintenance: Service {
         await offThread {
             do { try store.optimize() } catch { logger.warning("PRAGMA optimize at shutdown failed: \(error)") }
         }
+        // Shutdown order is observable: anything logged after this ran without background maintenance.
+        logger.info("store maintenance stopped", metadata: ["database": "\(store.path)"])
     }
 
     /// One round of maintenance; returns the checkpoints it ran. Public for `burg db checkpoint` and tests.

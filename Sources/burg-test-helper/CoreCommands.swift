@@ -39,6 +39,32 @@ struct HoldLock: ParsableCommand {
     }
 }
 
+/// Takes a ``LockSet`` `rounds` times, holding it `hold` seconds each round; prints "round N" while it
+/// holds the set, then "done"; on failure prints the error and exits with its code.
+struct HoldLockSet: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hold-lock-set")
+    @Argument var paths: [String]
+    @Option var rounds = 1
+    @Option(help: "Seconds to hold the whole set each round.") var hold: Double = 0
+    @Option(help: "Seconds to wait for the whole set before giving up (default: no limit).") var timeout: Double?
+
+    func run() throws {
+        let set = try LockSet(paths.map { FilePath($0) })
+        for round in 1...max(1, rounds) {
+            do {
+                try set.lockBlocking(.exclusive, timeout: timeout.map { .milliseconds(Int($0 * 1000)) })
+            } catch {
+                say("error: \(error)")
+                throw ExitCode(error.exitCode)
+            }
+            say("round \(round)")
+            if hold > 0 { usleep(UInt32(hold * 1_000_000)) }
+            set.unlock()
+        }
+        say("done")
+    }
+}
+
 /// Tries a lock once (or with a timeout) and prints "acquired" or the error; exits with the error's code.
 struct TryLock: ParsableCommand {
     @Argument var path: String

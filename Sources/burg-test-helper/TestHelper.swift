@@ -8,7 +8,7 @@ struct TestHelper: AsyncParsableCommand {
         commandName: "burg-test-helper",
         abstract: "Processes started by Burg's tests; not for users.",
         subcommands: [
-            HoldLock.self, TryLock.self, LockTiming.self, IncrementCounter.self, WriteLoop.self, WriteLarge.self, AtomicWriteOnce.self,
+            HoldLock.self, HoldLockSet.self, TryLock.self, LockTiming.self, IncrementCounter.self, WriteLoop.self, WriteLarge.self, AtomicWriteOnce.self,
             StoreIncrement.self, StoreWriterLoop.self, StoreHoldSnapshot.self,
             BenchCount.self, AccountTransfers.self, JobSchedulerTick.self, LogLines.self,
         ]

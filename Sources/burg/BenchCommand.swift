@@ -108,9 +108,7 @@ struct BenchCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let storage = storage
                 let burgSettings = try await BurgSettings.load(dataDir: storage ?? DataDirectory.defaultPath, configFile: config)
-                var benchConfiguration = BenchConfiguration()
-                benchConfiguration.allowedTargets = (burgSettings.stringArray("bench.allowedTargets") ?? []).map { FilePath($0) }
-                benchConfiguration.fioPath = burgSettings.string("bench.fioPath").map { FilePath($0) }
+                let benchConfiguration = BenchConfiguration(settings: burgSettings)
                 // Refusals (target, space, options, fio) come first and leave everything unchanged.
                 let prepared = try BenchRunner(configuration: benchConfiguration).prepare(settings)
                 let store: Store?

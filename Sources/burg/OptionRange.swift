@@ -29,22 +29,22 @@ enum OptionRange {
         }
     }
 
-    /// A number of seconds from the config file or the environment (`key` as it is written there),
-    /// refused with exit 78 outside `range`.
-    static func setting(_ value: Double, _ key: String, _ range: ClosedRange<Double>) throws -> Double {
+    /// A number from the config file or the environment (`key` as it is written in the file), refused
+    /// with exit 78 outside `range`; `origin` says where it was set ("set in /srv/burg/burg.json").
+    static func setting(_ value: Double, _ key: String, _ range: ClosedRange<Double>, _ unit: String, origin: String) throws -> Double {
         guard value.isFinite, range.contains(value) else {
             throw SettingsError(
-                message: "the setting \(key) must be \(describe(range)) seconds, not \(value); correct it in burg.json or the BURG_* environment variable",
+                message: "the setting \(key) must be \(describe(range))\(unit.isEmpty ? "" : " " + unit), not \(value) (\(origin)); correct it there",
                 exitCode: ExitStatus.config)
         }
         return value
     }
 
     /// A count or size from the config file or the environment, refused with exit 78 outside `range`.
-    static func setting(_ value: Int, _ key: String, _ range: ClosedRange<Int>) throws -> Int {
+    static func setting(_ value: Int, _ key: String, _ range: ClosedRange<Int>, _ unit: String, origin: String) throws -> Int {
         guard range.contains(value) else {
             throw SettingsError(
-                message: "the setting \(key) must be \(describe(range)), not \(value); correct it in burg.json or the BURG_* environment variable",
+                message: "the setting \(key) must be \(describe(range))\(unit.isEmpty ? "" : " " + unit), not \(value) (\(origin)); correct it there",
                 exitCode: ExitStatus.config)
         }
         return value

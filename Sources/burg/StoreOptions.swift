@@ -6,12 +6,13 @@ import ArgumentParser
 import BurgBench
 import BurgRecords
 import BurgStore
+import Configuration
 import SystemPackage
 
 /// The store flags of `burg serve` (shown by `burg serve --help`); each fills a field of
-/// ``StoreConfiguration`` or ``StoreMaintenance/Configuration``. An omitted flag is taken from the
-/// environment (`BURG_STORE_BUSY_TIMEOUT=…`), then from the config file (`{"store": {"busyTimeout": …}}`),
-/// then the default.
+/// ``StoreConfiguration`` or ``StoreMaintenance/Configuration`` (see ``ServeSettings``). An omitted flag
+/// is taken from the environment (`BURG_STORE_BUSY_TIMEOUT=…`), then from the config file
+/// (`{"store": {"busyTimeout": …}}`), then the default.
 struct StoreOptions: ParsableArguments {
     private static let defaults = StoreConfiguration(dataDirectory: ".")
     private static let maintenanceDefaults = StoreMaintenance.Configuration()
@@ -51,69 +52,27 @@ struct StoreOptions: ParsableArguments {
     @Flag(help: "Open the database even on a network file system (NFS, SMB): unsafe, see docs/OPERATIONS.md.")
     var allowNetworkFileSystem = false
 
-    /// The store's configuration: each value from its flag, else `BURG_STORE_*` in the environment, else
-    /// the config file's `store` object, else the default. A value from the environment or the file
-    /// outside its range (see ``validate()``) is refused with exit 78.
-    func configuration(dataDirectory: FilePath, settings: BurgSettings) throws -> StoreConfiguration {
-        let d = Self.defaults
-        let r = Self.ranges
-        var configuration = StoreConfiguration(dataDirectory: dataDirectory)
-        configuration.synchronous = synchronous
-            ?? settings.string("store.synchronous").flatMap(StoreConfiguration.Synchronous.init(rawValue:)) ?? d.synchronous
-        configuration.busyTimeout = .seconds(
-            try busyTimeout ?? settings.double("store.busyTimeout").map { try OptionRange.setting($0, "store.busyTimeout", r.busyTimeout) }
-                ?? d.busyTimeout.seconds)
-        configuration.retry.deadline = .seconds(
-            try retryDeadline ?? settings.double("store.retryDeadline").map { try OptionRange.setting($0, "store.retryDeadline", r.retryDeadline) }
-                ?? d.retry.deadline.seconds)
-        configuration.cacheSizeKiB = try cacheSize
-            ?? settings.int("store.cacheSize").map { try OptionRange.setting($0, "store.cacheSize", r.cacheSize) } ?? d.cacheSizeKiB
-        configuration.mmapSize = try mmapSize
-            ?? settings.int("store.mmapSize").map { try OptionRange.setting($0, "store.mmapSize", r.bytes) } ?? d.mmapSize
-        configuration.walSizeLimit = try walSizeLimit
-            ?? settings.int("store.walSizeLimit").map { try OptionRange.setting($0, "store.walSizeLimit", r.bytes) } ?? d.walSizeLimit
-        configuration.maxReaders = try maxReaders
-            ?? settings.int("store.maxReaders").map { try OptionRange.setting($0, "store.maxReaders", r.maxReaders) } ?? d.maxReaders
-        let slow = try slowRead
-            ?? settings.double("store.slowRead").map { try OptionRange.setting($0, "store.slowRead", r.slowRead) }
-            ?? d.slowReadThreshold?.seconds ?? 0
-        configuration.slowReadThreshold = slow > 0 ? .seconds(slow) : nil
-        configuration.allowNetworkFileSystem = allowNetworkFileSystem || settings.bool("store.allowNetworkFileSystem") == true
-        return configuration
+    /// The flags given, by setting key (`store.busyTimeout`): the highest-priority source of
+    /// ``BurgSettings``.
+    var flagValues: [String: ConfigContent] {
+        var values: [String: ConfigContent] = [:]
+        values["store.synchronous"] = synchronous.map { .string($0.rawValue) }
+        values["store.busyTimeout"] = busyTimeout.map { .double($0) }
+        values["store.retryDeadline"] = retryDeadline.map { .double($0) }
+        values["store.cacheSize"] = cacheSize.map { .int($0) }
+        values["store.mmapSize"] = mmapSize.map { .int($0) }
+        values["store.walSizeLimit"] = walSizeLimit.map { .int($0) }
+        values["store.maxReaders"] = maxReaders.map { .int($0) }
+        values["store.slowRead"] = slowRead.map { .double($0) }
+        values["store.checkpointInterval"] = checkpointInterval.map { .double($0) }
+        values["store.optimizeInterval"] = optimizeInterval.map { .double($0) }
+        // A flag can only turn it on; without it the environment and the file decide.
+        if allowNetworkFileSystem { values["store.allowNetworkFileSystem"] = .bool(true) }
+        return values
     }
-
-    func maintenance(settings: BurgSettings) throws -> StoreMaintenance.Configuration {
-        let r = Self.ranges
-        var maintenance = StoreMaintenance.Configuration()
-        maintenance.checkpointInterval = .seconds(
-            try checkpointInterval
-                ?? settings.double("store.checkpointInterval").map { try OptionRange.setting($0, "store.checkpointInterval", r.interval) }
-                ?? Self.maintenanceDefaults.checkpointInterval.seconds)
-        maintenance.optimizeInterval = .seconds(
-            try optimizeInterval
-                ?? settings.double("store.optimizeInterval").map { try OptionRange.setting($0, "store.optimizeInterval", r.interval) }
-                ?? Self.maintenanceDefaults.optimizeInterval.seconds)
-        return maintenance
-    }
-
-    /// What each store option accepts, for the flag and for its config value alike.
-    private static let ranges = (
-        busyTimeout: 0.0...3600, retryDeadline: 0.0...86_400, slowRead: 0.0...86_400, interval: 0.001...2_592_000,
-        // KiB per connection (SQLite's cache_size in KiB is written as a negative page count): 1 TiB at most.
-        cacheSize: 0...(1 << 30), bytes: 0...(1 << 50), maxReaders: 1...1024
-    )
 
     func validate() throws {
-        let r = Self.ranges
-        try OptionRange.check(busyTimeout, "--busy-timeout", r.busyTimeout, "seconds")
-        try OptionRange.check(retryDeadline, "--retry-deadline", r.retryDeadline, "seconds")
-        try OptionRange.check(slowRead, "--slow-read", r.slowRead, "seconds")
-        try OptionRange.check(checkpointInterval, "--checkpoint-interval", r.interval, "seconds")
-        try OptionRange.check(optimizeInterval, "--optimize-interval", r.interval, "seconds")
-        try OptionRange.check(cacheSize, "--cache-size", r.cacheSize, "KiB")
-        try OptionRange.check(mmapSize, "--mmap-size", r.bytes, "bytes")
-        try OptionRange.check(walSizeLimit, "--wal-size-limit", r.bytes, "bytes")
-        try OptionRange.check(maxReaders, "--max-readers", r.maxReaders, "connections")
+        try SettingKey.checkFlags(flagValues)
     }
 }
 
