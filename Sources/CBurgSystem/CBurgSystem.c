@@ -1,2 +1,17 @@
-// Intentionally empty: the module only exports headers (see include/CBurgSystem.h).
+// The header's inline helpers need no code here; the one function below needs _GNU_SOURCE before any
+// system header is read, so it is defined in this file.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <spawn.h>
 #include "CBurgSystem.h"
+
+#if defined(__linux__)
+int cburg_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+#else
+    (void)actions; (void)from;
+    return ENOSYS;
+#endif
+}
+#endif

@@ -4,15 +4,20 @@ import SystemPackage
 
 /// A real child process with its output captured line by line, for multi-process and crash tests.
 ///
-/// `@unchecked Sendable`: the mutable output buffers are touched only while `condition` is locked;
-/// `process` is set up before any other thread sees the value and only read afterwards.
+/// Started with ``ProcessSpawn`` (not Foundation's `Process`, whose `run()` can crash the test process
+/// on Linux).
+///
+/// `@unchecked Sendable`: the mutable output buffers and the exit status are touched only while
+/// `condition` is locked; `pid` is set before any other thread sees the value and only read afterwards.
 public final class ChildProcess: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
         public init(description: String) { self.description = description }
     }
 
-    private let process = Process()
+    public let pid: Int32
+    /// The exit status once the child has been reaped (exit code, or 128 + signal).
+    private var exitStatus: Int32?
     private let condition = NSCondition()
     private var stdoutLines: [String] = []
     /// Raw bytes: a read can end inside a multi-byte character, so text is decoded only from whole
@@ -26,17 +31,17 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `executable` with `arguments`. Output is collected until the process ends.
     public init(_ executable: FilePath, _ arguments: [String], environment: [String: String]? = nil) throws {
         commandLine = ([executable.string] + arguments).joined(separator: " ")
-        process.executableURL = URL(fileURLWithPath: executable.string)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        let merged = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }
         let out = Pipe()
         let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        pid = try ProcessSpawn.start(
+            executable.string, arguments, environment: merged, stdin: null,
+            stdout: out.fileHandleForWriting.fileDescriptor, stderr: err.fileHandleForWriting.fileDescriptor)
+        // The child has its own copies; without closing ours the readers would never see the end.
+        try out.fileHandleForWriting.close()
+        try err.fileHandleForWriting.close()
         Thread.detachNewThread { [self] in pump(out.fileHandleForReading, isStdout: true) }
         Thread.detachNewThread { [self] in pump(err.fileHandleForReading, isStdout: false) }
     }
@@ -51,8 +56,11 @@ public final class ChildProcess: @unchecked Sendable {
         try ChildProcess(BuiltProducts.burg, arguments)
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool {
+        condition.lock(); defer { condition.unlock() }
+        if exitStatus == nil { exitStatus = ProcessSpawn.exitStatus(of: pid, wait: false) }
+        return exitStatus == nil
+    }
 
     private func pump(_ handle: FileHandle, isStdout: Bool) {
         while true {
@@ -128,31 +136,35 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends a signal (SIGKILL for crash tests, SIGTERM for graceful stops).
     public func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        condition.lock(); defer { condition.unlock() }
+        // Once reaped, the pid may belong to another process.
+        if exitStatus == nil { kill(pid, number) }
     }
 
     /// Waits for the process to end and its output to be drained; returns its exit status (or 128+signal).
     @discardableResult
     public func wait(timeout: Duration = .seconds(60)) throws -> Int32 {
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
-        while process.isRunning {
+        while isRunning {
             if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
+                signal(SIGKILL)
                 throw Failure(description: "\(commandLine) did not end within \(timeout)")
             }
             usleep(2_000)
         }
         condition.lock()
+        defer { condition.unlock() }
         while !(stdoutClosed && stderrClosed) {
             if !condition.wait(until: Date(timeIntervalSinceNow: 5)) { break }
         }
-        condition.unlock()
-        return process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+        return exitStatus ?? 1
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            _ = ProcessSpawn.exitStatus(of: pid, wait: true)
+        }
     }
 }
 
