@@ -13,7 +13,7 @@ import Darwin
 /// signal dispositions and an empty signal mask.
 public enum ProcessSpawn {
     /// Starts `executable` with `arguments` (argv[0] is `executable`) and `environment` (nil: this
-    /// process's). Returns the child's pid; reap it with ``exitStatus(of:wait:)``.
+    /// process's). Returns the child's pid; reap it with ``exit(of:wait:)``.
     public static func start(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         stdin: Int32, stdout: Int32, stderr: Int32
@@ -61,9 +61,9 @@ public enum ProcessSpawn {
         return pid
     }
 
-    /// The child's exit status once it has ended — its exit code, or 128 + the signal that ended it —
-    /// and nil while it runs (`wait: false`). Reaps the child: ask once it has ended, then keep the answer.
-    public static func exitStatus(of pid: pid_t, wait: Bool) -> Int32? {
+    /// How the child ended, once it has (nil while it runs, with `wait: false`). Reaps the child: ask
+    /// until it answers, then keep the answer (the pid may be reused afterwards).
+    public static func exit(of pid: pid_t, wait: Bool) -> ChildExit? {
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, wait ? 0 : WNOHANG)
@@ -73,6 +73,19 @@ public enum ProcessSpawn {
         }
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
         let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        return signal == 0 ? ChildExit(code: (status >> 8) & 0xff, signal: nil) : ChildExit(code: nil, signal: signal)
     }
+}
+
+/// How a child process ended: its exit code, or the signal that ended it.
+public struct ChildExit: Sendable, Equatable {
+    public var code: Int32?
+    public var signal: Int32?
+    public init(code: Int32?, signal: Int32?) {
+        self.code = code
+        self.signal = signal
+    }
+
+    /// As a shell reports it: the exit code, or 128 + the signal.
+    public var status: Int32 { code ?? 128 + (signal ?? 0) }
 }

@@ -68,21 +68,23 @@ public final class WorkerSupervisor: Service, Sendable {
         var crashes: [ContinuousClock.Instant] = []
         var backoff = configuration.initialBackoff
         while !Task.isShuttingDownGracefully, !Task.isCancelled, !status.gaveUp {
-            let process = Process()
-            process.executableURL = configuration.executable
-            process.arguments = configuration.arguments
             // The worker dies with this process, even if it is killed with -9 (see ParentWatch).
-            process.environment = ProcessInfo.processInfo.environment.merging([ParentWatch.variable: "\(getpid())"]) { $1 }
+            let environment = ProcessInfo.processInfo.environment.merging([ParentWatch.variable: "\(getpid())"]) { $1 }
             let started = ContinuousClock.now
+            let exit: (status: Int32, signal: Int32?)
             do {
-                try process.run()
+                // posix_spawn, not Foundation's Process: its run() can crash this process on Linux
+                // (see ProcessSpawn). The worker shares this process's standard streams.
+                let pid = try ProcessSpawn.start(configuration.executable.path, configuration.arguments,
+                                                 environment: environment, stdin: 0, stdout: 1, stderr: 2)
+                state.withLock { $0.alive += 1 }
+                logger.info("worker started", metadata: ["slot": "\(slot)", "pid": "\(pid)"])
+                exit = await Self.wait(pid, drainTimeout: configuration.drainTimeout)
+                state.withLock { $0.alive -= 1 }
             } catch {
                 logger.error("cannot start worker: \(error)")
+                exit = (127, nil)  // counted as a crash: a worker that cannot start is a crash loop too
             }
-            state.withLock { $0.alive += 1 }
-            logger.info("worker started", metadata: ["slot": "\(slot)", "pid": "\(process.processIdentifier)"])
-            let exit = await Self.wait(process, drainTimeout: configuration.drainTimeout)
-            state.withLock { $0.alive -= 1 }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let description = exit.signal.map { "killed by signal \($0)" } ?? "exited with status \(exit.status)"
             let now = ContinuousClock.now
@@ -106,13 +108,13 @@ public final class WorkerSupervisor: Service, Sendable {
         }
     }
 
-    /// Waits for `process` to end; on graceful shutdown (or cancellation, when another service of the
-    /// group failed) sends SIGTERM, then SIGKILL after `drainTimeout`.
-    static func wait(_ process: Process, drainTimeout: Duration) async -> (status: Int32, signal: Int32?) {
-        let pid = process.processIdentifier
+    /// Waits for the worker `pid` to end; on graceful shutdown (or cancellation, when another service of
+    /// the group failed) sends SIGTERM, then SIGKILL after `drainTimeout`.
+    static func wait(_ pid: pid_t, drainTimeout: Duration) async -> (status: Int32, signal: Int32?) {
         var terminated = false
         var deadline: ContinuousClock.Instant?
-        while process.isRunning {
+        while true {
+            if let exit = ProcessSpawn.exit(of: pid, wait: false) { return (exit.status, exit.signal) }
             if Task.isShuttingDownGracefully || Task.isCancelled, !terminated {
                 terminated = true
                 kill(pid, SIGTERM)
@@ -122,7 +124,5 @@ public final class WorkerSupervisor: Service, Sendable {
             // A detached sleep: a cancelled task's own sleep returns at once, and this loop would spin.
             await Task.detached { try? await Task.sleep(for: .milliseconds(50)) }.value
         }
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? (128 + process.terminationStatus, process.terminationStatus) : (process.terminationStatus, nil)
     }
 }

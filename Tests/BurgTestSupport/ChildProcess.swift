@@ -58,7 +58,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var isRunning: Bool {
         condition.lock(); defer { condition.unlock() }
-        if exitStatus == nil { exitStatus = ProcessSpawn.exitStatus(of: pid, wait: false) }
+        if exitStatus == nil { exitStatus = ProcessSpawn.exit(of: pid, wait: false)?.status }
         return exitStatus == nil
     }
 
@@ -163,7 +163,7 @@ public final class ChildProcess: @unchecked Sendable {
     deinit {
         if isRunning {
             kill(pid, SIGKILL)
-            _ = ProcessSpawn.exitStatus(of: pid, wait: true)
+            _ = ProcessSpawn.exit(of: pid, wait: true)
         }
     }
 }
