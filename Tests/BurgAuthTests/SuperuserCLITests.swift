@@ -9,15 +9,15 @@ import Testing
     @Test func burgSuperuserUpsertCreatesASuperuserWhoCanSignInAndRefusesAShortPassword() async throws {
         let dir = try TemporaryDirectory()
         let create = try ChildProcess(BuiltProducts.burg, ["superuser", "upsert", "Root@Example.com", "long enough", "--bcrypt-cost", "4", "--data-dir", dir.path.string])
-        #expect(try create.wait() == 0, "\(create.standardError)")
+        #expect(try await create.wait() == 0, "\(create.standardError)")
         #expect(create.lines.joined().contains("root@example.com saved"))
 
         let short = try ChildProcess(BuiltProducts.burg, ["superuser", "upsert", "root@example.com", "short", "--data-dir", dir.path.string])
-        #expect(try short.wait() == 65)
+        #expect(try await short.wait() == 65)
         #expect(short.standardError.contains("password"))
 
         let list = try ChildProcess(BuiltProducts.burg, ["superuser", "list", "--data-dir", dir.path.string])
-        #expect(try list.wait() == 0)
+        #expect(try await list.wait() == 0)
         #expect(list.lines.first?.hasPrefix("root@example.com\t") == true)
 
         // The stored hash checks out (read directly: the CLI's store has every module's migrations).

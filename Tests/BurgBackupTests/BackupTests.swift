@@ -37,7 +37,7 @@ func sha256(_ path: FilePath) throws -> String {
         try await fixture.store.write { db in try db.execute(sql: "UPDATE accounts SET note = randomblob(20000)") }
         let writers = try (0..<2).map { _ in try ChildProcess.helper("account-transfers", "--data-dir", fixture.dataDir.string) }
         defer { writers.forEach { $0.signal(SIGKILL) } }
-        for writer in writers { try writer.waitForLine("transfers 200") }
+        for writer in writers { try await writer.waitForLine("transfers 200") }
         var results: [BackupResult] = []
         for _ in 0..<3 { results.append(try fixture.creator.create()) }
         for writer in writers { #expect(writer.isRunning, "the writers kept writing during the backups") }

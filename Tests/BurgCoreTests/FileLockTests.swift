@@ -41,7 +41,7 @@ import Testing
     @Test func timedLockGivesUpAfterItsTimeoutAndNamesTheHolder() async throws {
         let dir = try TemporaryDirectory()
         let holder = try ChildProcess.helper("hold-lock", dir.path("x.lock").string)
-        try holder.waitForLine("locked")
+        try await holder.waitForLine("locked")
 
         let lock = try FileLock(dir.path("x.lock"))
         let started = ContinuousClock.now
@@ -78,7 +78,7 @@ import Testing
     @Test func waiterGetsTheLockAsSoonAsTheHolderReleasesIt() async throws {
         let dir = try TemporaryDirectory()
         let holder = try ChildProcess.helper("hold-lock", dir.path("x.lock").string, "--seconds", "0.5")
-        try holder.waitForLine("locked")
+        try await holder.waitForLine("locked")
 
         let lock = try FileLock(dir.path("x.lock"))
         try await lock.lock(.exclusive, timeout: .seconds(20))
@@ -91,7 +91,7 @@ import Testing
     @Test func cancellingAWaitingTaskEndsTheWaitPromptly() async throws {
         let dir = try TemporaryDirectory()
         let holder = try ChildProcess.helper("hold-lock", dir.path("x.lock").string)
-        try holder.waitForLine("locked")
+        try await holder.waitForLine("locked")
 
         let lock = try FileLock(dir.path("x.lock"))
         let task = Task { try await lock.lock(.exclusive) }
@@ -108,7 +108,7 @@ import Testing
         var fastest = Int.max
         for _ in 0..<3 {
             let probe = try ChildProcess.helper("lock-timing", dir.path("x.lock").string, "--cancel-after", "0.1")
-            #expect(try probe.wait() == 0)
+            #expect(try await probe.wait() == 0)
             let timing = try LockTimingResult(probe)
             #expect(timing.outcome == "cancelled")
             fastest = min(fastest, timing.elapsedMilliseconds)

@@ -35,7 +35,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let holder = try ChildProcess.helper("hold-lock", dir.path("b.lock").string)
         defer { holder.signal(SIGKILL) }
-        try holder.waitForLine("locked")
+        try await holder.waitForLine("locked")
 
         let set = try LockSet([dir.path("b.lock"), dir.path("a.lock")])
         let started = ContinuousClock.now
@@ -50,7 +50,7 @@ import Testing
 
         // Another process's set gives up the same way, naming the lock and its holder.
         let blocked = try ChildProcess.helper("hold-lock-set", dir.path("a.lock").string, dir.path("b.lock").string, "--timeout", "0.3")
-        #expect(try blocked.wait() == ExitStatus.tempFail)
+        #expect(try await blocked.wait() == ExitStatus.tempFail)
         #expect(blocked.lines.first?.contains("b.lock") == true && blocked.lines.first?.contains("pid \(holder.pid)") == true, "\(blocked.lines)")
     }
 
@@ -65,6 +65,6 @@ import Testing
         set.unlock()
         #expect(!set.isHeld)
         let other = try ChildProcess.helper("hold-lock-set", dir.path("y.json.lock").string, dir.path("x.json.lock").string)
-        #expect(try other.wait() == 0)
+        #expect(try await other.wait() == 0)
     }
 }

@@ -109,7 +109,7 @@ struct JobsFixture {
         // Make the next slot due now, for everyone at once.
         try await fixture.store.write { db in try db.execute(sql: "UPDATE _job_schedules SET next_slot = ?", arguments: [Date().timeIntervalSince1970 - 1]) }
         let processes = try (0..<3).map { _ in try ChildProcess.helper("job-scheduler-tick", "--data-dir", fixture.dir.path.string, "--times", "20") }
-        for process in processes { #expect(try process.wait() == 0, "\(process.standardError)") }
+        for process in processes { #expect(try await process.wait() == 0, "\(process.standardError)") }
         let fired = try await fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _job_schedule_fires") ?? 0 }
         let jobs = try await fixture.queue.list(kind: "noop").totalItems
         #expect(fired == 1 && jobs == 1)

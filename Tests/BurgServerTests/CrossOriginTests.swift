@@ -71,11 +71,13 @@ import Testing
     }
 
     @Test(arguments: ["", "localhost:5173", "http://app.example.com/path", "https://*.example.com", "ftp://files.example.com"])
-    func aMalformedOriginListIsRefusedBeforeAnythingStarts(list: String) throws {
+    func aMalformedOriginListIsRefusedBeforeAnythingStarts(list: String) async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let serve = try ChildProcess.run(["serve", "--origins", list, "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
         #expect(serve.status == 64, "\(serve.standardError)")
         #expect(serve.standardError.contains("--origins takes"), "\(serve.standardError)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("data").string))
+        }
     }
 }

@@ -37,11 +37,9 @@ import Testing
         var description: String { "burg \(key)=\(value)" }
     }
 
-    /// Minutes of child processes, waited for on a thread of its own: a synchronous test would hold one
-    /// of Swift's cooperative threads (two on two cores) all that time, and the in-process servers of
-    /// other tests would starve.
+    /// Minutes of child processes, waited for off Swift's cooperative pool (see ``offThePool(_:)``).
     @Test func everyNumericOptionRefusesExtremeValuesWithADocumentedStatusAndNeverTrapsOrHangs() async throws {
-        try await blocking { try self.checkEveryNumericOption() }
+        try await offThePool { try checkEveryNumericOption() }
     }
 
     func checkEveryNumericOption() throws {
@@ -92,7 +90,8 @@ import Testing
         (#"{"store": {"maxReaders": 100000}}"#, [:], "store.maxReaders"),
         ("{}", ["BURG_STORE_RETRY_DEADLINE": "nan"], "store.retryDeadline"),
     ] as [(String, [String: String], String)])
-    func aStoreSettingOutOfRangeIsRefusedBeforeAnythingIsCreated(file: String, environment: [String: String], key: String) throws {
+    func aStoreSettingOutOfRangeIsRefusedBeforeAnythingIsCreated(file: String, environment: [String: String], key: String) async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let config = dir.path("burg.json")
         try Data(file.utf8).write(to: URL(fileURLWithPath: config.string))
@@ -103,6 +102,7 @@ import Testing
         #expect(serve.status == ExitStatus.config, "\(serve.standardError)")
         #expect(serve.standardError.contains("the setting \(key) must be from"), "\(serve.standardError)")
         #expect(!FileManager.default.fileExists(atPath: dataDir.string))
+        }
     }
 
     /// Data every command can run on: a collection with a record, a superuser, an import file.

@@ -37,7 +37,7 @@ import Testing
     @Test func aVerifiedBackupAndRunningWorkersMakeItHealthy() async throws {
         let server = try await LiveServer("--health-interval", "0.2", "--workers", "1")
         let backup = try ChildProcess.burg("backup", "create", "--data-dir", server.dataDir)
-        #expect(try backup.wait() == 0, "\(backup.standardError)")
+        #expect(try await backup.wait() == 0, "\(backup.standardError)")
         var data: [String: JSONValue] = [:]
         let deadline = ContinuousClock.now + .seconds(20)
         repeat {
@@ -56,18 +56,18 @@ import Testing
     @Test func afterRestoreWithRestartTheServerIsBackAndTheBackupsCheckStillSeesVerifiedArchives() async throws {
         let server = try await LiveServer("--health-interval", "0")
         for _ in 0..<2 {
-            let backup = try ChildProcess.run(["backup", "create", "--data-dir", server.dataDir])
+            let backup = try await ChildProcess.run(["backup", "create", "--data-dir", server.dataDir])
             #expect(backup.status == 0, "\(backup.standardError)")
         }
         let backups = server.dir.path("data/backups")
         let oldest = try #require(try FileManager.default.contentsOfDirectory(atPath: backups.string).filter { $0.hasSuffix(".zip") }.sorted().first)
-        let restore = try ChildProcess.run(["backup", "restore", backups.appending(oldest).string, "--restart", "--data-dir", server.dataDir])
+        let restore = try await ChildProcess.run(["backup", "restore", backups.appending(oldest).string, "--restart", "--data-dir", server.dataDir])
         #expect(restore.status == 0, "\(restore.standardError)")
         let line = try #require(restore.lines.last)
         #expect(line.hasPrefix("burg serve was stopped for the restore and is running again (pid "), "\(restore.lines)")
         let pid = try #require(Int32(line.split(separator: "(pid ")[1].prefix { $0.isNumber }))
         defer { kill(pid, SIGTERM) }
-        #expect(try server.process.wait(timeout: .seconds(30)) == 0, "the first server stopped gracefully")
+        #expect(try await server.process.wait(timeout: .seconds(30)) == 0, "the first server stopped gracefully")
         var backupsCheck: [String: JSONValue] = [:]
         let deadline = ContinuousClock.now + .seconds(20)
         repeat {

@@ -104,7 +104,8 @@ import Testing
         }
     }
 
-    @Test func theCLIRefusesAnOverflowingPageInsteadOfCrashing() throws {
+    @Test func theCLIRefusesAnOverflowingPageInsteadOfCrashing() async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let data = dir.path("data").string
         let definition = dir.path("notes.json")
@@ -113,6 +114,7 @@ import Testing
         let list = try ChildProcess.burg("records", "list", "notes", "--page", "1000000000000000000", "--data-dir", data)
         #expect(try list.wait() == ExitStatus.usage, "\(list.standardError)")
         #expect(list.standardError.contains("page must be from 1 to"), "\(list.standardError)")
+        }
     }
 
     @Test func oversizedSchemasSortsAndClashingIdsAre400sAndChangeNothing() async throws {

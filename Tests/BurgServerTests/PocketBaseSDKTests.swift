@@ -23,7 +23,7 @@ import Testing
         let server = try await LiveServer()
         let script = Self.root.appending("Tests/BurgServerTests/sdk/pocketbase_sdk_check.py")
         let run = try ChildProcess(python, [script.string, "http://127.0.0.1:\(server.port)", LiveServer.superuser.0, LiveServer.superuser.1])
-        #expect(try run.wait(timeout: .seconds(120)) == 0, "\(run.standardError)")
+        #expect(try await run.wait(timeout: .seconds(120)) == 0, "\(run.standardError)")
         #expect(run.lines.last == "ok", "\(run.lines) \(run.standardError)")
     }
 }

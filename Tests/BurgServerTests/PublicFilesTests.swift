@@ -72,7 +72,7 @@ import Testing
             #expect(missing.status == 404 && missing["status"] == .number(404))
 
             let dir = try TemporaryDirectory()
-            let refused = try ChildProcess.run(["serve", "--public-dir", dir.path("nope").string, "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
+            let refused = try await ChildProcess.run(["serve", "--public-dir", dir.path("nope").string, "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
             #expect(refused.status == ExitStatus.noInput, "\(refused.standardError)")
             #expect(refused.standardError.contains("is not a directory"))
             #expect(!FileManager.default.fileExists(atPath: dir.path("data").string))

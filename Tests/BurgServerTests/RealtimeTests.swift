@@ -42,10 +42,10 @@ import Testing
         let file = server.dir.path("alerts.ndjson")
         try AtomicFile.write(Array("{\"level\": \"info\", \"text\": \"disk 80%\"}\n{\"level\": \"secret\", \"text\": \"boss only\"}\n".utf8), to: file)
         let importer = try ChildProcess.burg("import", "alerts", file.string, "--data-dir", server.dataDir)
-        #expect(try importer.wait() == 0, "\(importer.standardError)")
+        #expect(try await importer.wait() == 0, "\(importer.standardError)")
 
-        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("boss only") }
-        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 80%") }
+        _ = try await boss.waitForLine(timeout: .seconds(10)) { $0.contains("boss only") }
+        _ = try await guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 80%") }
         #expect(boss.lines.contains("event:alerts") && boss.lines.contains { $0.contains("\"action\":\"create\"") && $0.contains("disk 80%") })
         // The boss's secret event came after the guest's visible one was sent; the guest never gets it.
         try await Task.sleep(for: .milliseconds(300))
@@ -55,7 +55,7 @@ import Testing
         let list = try await server.call("GET", "/api/collections/alerts/records?filter=level%3D%27info%27", token: admin)
         guard case .array(let items)? = list["items"], case .object(let first)? = items.first, case .string(let id)? = first["id"] else { return }
         _ = try await server.call("PATCH", "/api/collections/alerts/records/\(id)", .object(["text": "disk 95%"]), token: admin)
-        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 95%") }
+        _ = try await guest.waitForLine(timeout: .seconds(10)) { $0.contains("disk 95%") }
         #expect(guest.lines.contains { $0.contains("\"action\":\"update\"") })
 
         // Deletes are judged by the view rule on the record as it was: the guest hears of the one it
@@ -64,9 +64,9 @@ import Testing
         guard case .array(let hidden)? = secret["items"], case .object(let row)? = hidden.first, case .string(let secretID)? = row["id"] else { return }
         #expect(try await server.call("DELETE", "/api/collections/alerts/records/\(secretID)", token: admin).status == 204)
         #expect(try await server.call("DELETE", "/api/collections/alerts/records/\(id)", token: admin).status == 204)
-        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(secretID) }
-        _ = try boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
-        _ = try guest.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
+        _ = try await boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(secretID) }
+        _ = try await boss.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
+        _ = try await guest.waitForLine(timeout: .seconds(10)) { $0.contains("\"action\":\"delete\"") && $0.contains(id) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(!guest.lines.contains { $0.contains(secretID) })
     }
@@ -117,7 +117,7 @@ import Testing
         let server = try await LiveServer()
         let other = try TemporaryDirectory()
         let second = try ChildProcess.burg("serve", "--http", "127.0.0.1:\(server.port)", "--data-dir", other.path("data").string)
-        #expect(try second.wait(timeout: .seconds(20)) == ExitStatus.tempFail)
+        #expect(try await second.wait(timeout: .seconds(20)) == ExitStatus.tempFail)
         #expect(second.standardError.contains("cannot listen on 127.0.0.1:\(server.port)"), "\(second.standardError)")
         #expect(try await server.call("GET", "/api/health").status == 200)
     }
@@ -127,9 +127,9 @@ import Testing
         let (curl, _) = try await stream(port: server.port)
         let started = ContinuousClock.now
         server.process.signal(SIGTERM)
-        #expect(try server.process.wait(timeout: .seconds(15)) == 0, "\(server.process.standardError)")
+        #expect(try await server.process.wait(timeout: .seconds(15)) == 0, "\(server.process.standardError)")
         #expect(ContinuousClock.now - started < .seconds(10))
         // The client's stream ended with the server.
-        #expect(try curl.wait(timeout: .seconds(5)) == 0)
+        #expect(try await curl.wait(timeout: .seconds(5)) == 0)
     }
 }

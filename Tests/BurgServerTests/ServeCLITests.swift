@@ -15,7 +15,8 @@ import Glibc
         ("localhost", "\"localhost\" has no port"),
         (":8090", "\":8090\" has no host"),
     ])
-    func aMalformedHTTPAddressIsRefusedInWordsAndNothingIsCreated(address: String, reason: String) throws {
+    func aMalformedHTTPAddressIsRefusedInWordsAndNothingIsCreated(address: String, reason: String) async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let dataDir = dir.path("data")
         let serve = try ChildProcess.run(["serve", "--http", address, "--data-dir", dataDir.string], timeout: .seconds(30))
@@ -23,9 +24,11 @@ import Glibc
         #expect(serve.firstLine == "Error: The value '\(address)' is invalid for '--http <HOST:PORT>': --http takes HOST:PORT and \(reason); e.g. --http 127.0.0.1:8090, or 0.0.0.0:8090 for every interface", "\(serve.standardError)")
         #expect(serve.errorLines.contains { $0.hasPrefix("Usage: burg serve") }, "the usage shown is serve's, not burg's: \(serve.standardError)")
         #expect(!FileManager.default.fileExists(atPath: dataDir.string), "nothing is created for a refused command line")
+        }
     }
 
-    @Test func aTakenPortExits75AndCreatesNoDataDirectory() throws {
+    @Test func aTakenPortExits75AndCreatesNoDataDirectory() async throws {
+        try await offThePool {
         // Another process listens on the port.
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(listener) }
@@ -46,20 +49,24 @@ import Glibc
         #expect(serve.status == ExitStatus.tempFail)
         #expect(serve.firstLine == "burg: cannot listen on 127.0.0.1:\(port): another process (another `burg serve`?) already listens there; stop it or pass --http HOST:PORT", "\(serve.standardError)")
         #expect(!FileManager.default.fileExists(atPath: dataDir.string), "nothing is created when the port is taken")
+        }
     }
 
-    @Test func anInvalidOptionIsRefusedBeforeTheDataDirectoryIsCreated() throws {
+    @Test func anInvalidOptionIsRefusedBeforeTheDataDirectoryIsCreated() async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let dataDir = dir.path("data")
         let serve = try ChildProcess.run(["serve", "--http", "127.0.0.1:0", "--bcrypt-cost", "2", "--data-dir", dataDir.string], timeout: .seconds(30))
         #expect(serve.status == ExitStatus.usage)
         #expect(serve.firstLine == "Error: --bcrypt-cost must be from 4 to 31, not 2", "\(serve.standardError)")
         #expect(!FileManager.default.fileExists(atPath: dataDir.string))
+        }
     }
 
     /// A request whose body is still arriving when SIGTERM comes is answered, and only afterwards does
     /// store maintenance stop: the HTTP server drains first.
-    @Test func aRequestInFlightCompletesOnSIGTERMWhileMaintenanceStillRuns() throws {
+    @Test func aRequestInFlightCompletesOnSIGTERMWhileMaintenanceStillRuns() async throws {
+        try await offThePool {
         let dir = try TemporaryDirectory()
         let serve = try ChildProcess(BuiltProducts.burg, ["serve", "--http", "127.0.0.1:0", "--data-dir", dir.path("data").string])
         defer { if serve.isRunning { serve.signal(SIGKILL) } }
@@ -95,6 +102,7 @@ import Glibc
         let answered = try #require(index("request"), "no request log line: \(serve.lines.suffix(10))")
         let maintenanceStopped = try #require(index("store maintenance stopped"), "\(serve.lines.suffix(10))")
         #expect(answered < maintenanceStopped, "maintenance stopped before the request in flight was answered: \(serve.lines.suffix(10))")
+        }
     }
 
     static func connect(port: Int) throws -> Int32 {

@@ -67,7 +67,8 @@ import Testing
         return printed
     }
 
-    @Test func theTableListsExactlyTheSettingsOfTheCodeWithTheirVariablesFlagsTypesAndDefaults() throws {
+    @Test func theTableListsExactlyTheSettingsOfTheCodeWithTheirVariablesFlagsTypesAndDefaults() async throws {
+        try await offThePool {
         let rows = try Self.documentedRows()
         let printed = try Self.printConfig()
         #expect(printed.status == 0, "\(printed.standardError)")
@@ -88,6 +89,7 @@ import Testing
             if let defaultValue = row.defaultValue {
                 #expect(Self.same(entry["value"], defaultValue), "\(row.key): runs with \(String(describing: entry["value"])), documented \(defaultValue)")
             }
+        }
         }
     }
 
@@ -130,7 +132,8 @@ import Testing
         return abs(number - wanted) <= 1e-9 * max(1, abs(wanted))
     }
 
-    @Test func eachSettingChangesWhatRunsFromTheFileTheEnvironmentAndItsFlag() throws {
+    @Test func eachSettingChangesWhatRunsFromTheFileTheEnvironmentAndItsFlag() async throws {
+        try await offThePool {
         let rows = try Self.documentedRows()
         try #require(rows.count > 30)
         let dir = try TemporaryDirectory()
@@ -159,9 +162,11 @@ import Testing
                 #expect(others.isEmpty, "\(row.key) by \(source) also set \(others.sorted())")
             }
         }
+        }
     }
 
-    @Test func aFlagOverridesTheEnvironmentWhichOverridesTheFile() throws {
+    @Test func aFlagOverridesTheEnvironmentWhichOverridesTheFile() async throws {
+        try await offThePool {
         let both = try Self.printConfig(
             file: #"{"auth": {"bcryptCost": 5, "lockoutAfter": 7}, "workers": {"lease": 9}}"#,
             environment: ["BURG_AUTH_BCRYPT_COST": "6", "BURG_WORKERS_LEASE": "11"], arguments: ["--worker-lease", "12"])
@@ -169,9 +174,11 @@ import Testing
         #expect(Self.same(both.value("auth.bcryptCost"), "6") && both.source("auth.bcryptCost") == "environment")
         #expect(Self.same(both.value("auth.lockoutAfter"), "7") && both.source("auth.lockoutAfter") == "file")
         #expect(Self.same(both.value("workers.lease"), "12") && both.source("workers.lease") == "flag")
+        }
     }
 
-    @Test func aValueOfTheWrongTypeIsRefusedNamingTheKeyAndTheFileOrTheVariable() throws {
+    @Test func aValueOfTheWrongTypeIsRefusedNamingTheKeyAndTheFileOrTheVariable() async throws {
+        try await offThePool {
         for row in try Self.documentedRows() {
             let wrong = row.type == "string" || row.type == "list of strings" ? "12" : "\"twelve\""
             let sections = row.key.split(separator: ".")
@@ -190,6 +197,7 @@ import Testing
             let printed = try Self.printConfig(file: file)
             #expect(printed.status == ExitStatus.config, "\(file): \(printed.standardError)")
         }
+        }
     }
 
     @Test(arguments: [
@@ -198,14 +206,17 @@ import Testing
         (#"{"store": 5}"#, "store in"),
         (#"{"auth": {"bcryptCost": {"value": 5}}}"#, "the setting auth.bcryptCost in"),
     ])
-    func anUnknownKeyOrAMisplacedValueIsRefusedNamingItAndTheFile(file: String, message: String) throws {
+    func anUnknownKeyOrAMisplacedValueIsRefusedNamingItAndTheFile(file: String, message: String) async throws {
+        try await offThePool {
         let printed = try Self.printConfig(file: file)
         #expect(printed.status == ExitStatus.config, "\(printed.standardError)")
         #expect(printed.standardError.contains(message) && printed.standardError.contains("burg.json"), "\(printed.standardError)")
         #expect(!printed.dataDirectoryCreated)
+        }
     }
 
-    @Test func aValueOfTheRightTypeButTheWrongFormIsRefusedBeforeAnythingIsCreated() throws {
+    @Test func aValueOfTheRightTypeButTheWrongFormIsRefusedBeforeAnythingIsCreated() async throws {
+        try await offThePool {
         for (file, key) in [
             (#"{"server": {"http": "localhost"}}"#, "server.http"), (#"{"logs": {"level": "loud"}}"#, "logs.level"),
             (#"{"store": {"synchronous": "always"}}"#, "store.synchronous"), (#"{"server": {"origins": "example.com"}}"#, "server.origins"),
@@ -215,6 +226,7 @@ import Testing
             #expect(printed.status == ExitStatus.config, "\(file): \(printed.standardError)")
             #expect(printed.standardError.contains(key), "\(printed.standardError)")
             #expect(!printed.dataDirectoryCreated)
+        }
         }
     }
 }

@@ -170,7 +170,7 @@ final class SmallDisk: Sendable {
         let helper = try ChildProcess(FilePath(disk.launcher[0]), Array(disk.launcher.dropFirst()) + [
             BuiltProducts.testHelper.string, "log-lines", logs, "--count", "2000", "--max-bytes", "4096", "--max-files", "3",
         ])
-        #expect(try helper.wait() == 0, "\(helper.standardError)")
+        #expect(try await helper.wait() == 0, "\(helper.standardError)")
         #expect(helper.lines.contains { $0.hasPrefix("failed ") && $0 != "failed 0" }, "\(helper.lines)")
 
         // Space returns: every kind of write works again, without restarting anything.
@@ -181,7 +181,7 @@ final class SmallDisk: Sendable {
         let rotated = try ChildProcess(FilePath(disk.launcher[0]), Array(disk.launcher.dropFirst()) + [
             BuiltProducts.testHelper.string, "log-lines", logs, "--count", "200", "--max-bytes", "4096", "--max-files", "3",
         ])
-        #expect(try rotated.wait() == 0 && rotated.lines == ["failed 0"], "\(rotated.lines)")
+        #expect(try await rotated.wait() == 0 && rotated.lines == ["failed 0"], "\(rotated.lines)")
         let logFiles = disk.files(under: logs)
         #expect(logFiles.count <= 3, "\(logFiles)")
         for name in logFiles {

@@ -105,6 +105,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits until a stdout line satisfies `predicate`; returns it. Throws if the process closes its
     /// output first or the timeout passes.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func waitForLine(
         timeout: Duration = .seconds(30), where predicate: (String) -> Bool
@@ -130,6 +131,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the exact line `text`.
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     public func waitForLine(_ text: String, timeout: Duration = .seconds(30)) throws {
         try waitForLine(timeout: timeout) { $0 == text }
     }
@@ -142,6 +144,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the process to end and its output to be drained; returns its exit status (or 128+signal).
+    @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
     public func wait(timeout: Duration = .seconds(60)) throws -> Int32 {
         let deadline = Date(timeIntervalSinceNow: timeout.seconds)
@@ -166,6 +169,33 @@ public final class ChildProcess: @unchecked Sendable {
             _ = ProcessSpawn.exit(of: pid, wait: true)
         }
     }
+
+    // MARK: The same waits for async tests, on a thread of their own (not a cooperative one).
+
+    @discardableResult
+    public func waitForLine(
+        timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (String) -> Bool
+    ) async throws -> String {
+        try await onOwnThread { try self.waitForLine(timeout: timeout, where: predicate) }
+    }
+
+    public func waitForLine(_ text: String, timeout: Duration = .seconds(30)) async throws {
+        try await onOwnThread { try self.waitForLine(text, timeout: timeout) }
+    }
+
+    @discardableResult
+    public func wait(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        try await onOwnThread { try self.wait(timeout: timeout) }
+    }
+
 }
 
 
+
+/// Runs blocking test work (a wait for a child process) on a new thread, so an async test never holds
+/// one of Swift's cooperative threads while it waits.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

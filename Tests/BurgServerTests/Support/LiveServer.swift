@@ -32,14 +32,14 @@ final class LiveServer: TestServer {
             return try ChildProcess(FilePath(first), Array(launcher.dropFirst()) + [BuiltProducts.burg.string] + arguments)
         }
         let upsert = try burg(["superuser", "upsert", Self.superuser.0, Self.superuser.1, "--bcrypt-cost", "4", "--data-dir", data])
-        guard try upsert.wait() == 0 else { throw TestFailure("superuser upsert failed: \(upsert.standardError)") }
+        guard try await upsert.wait() == 0 else { throw TestFailure("superuser upsert failed: \(upsert.standardError)") }
         var started: (ChildProcess, Int)?
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...60_000)
             let process = try burg(["serve", "--http", "127.0.0.1:\(port)", "--data-dir", data] + extra)
             if try await Self.waitUntilHealthy(port: port, process: process) { started = (process, port); break }
             process.signal(SIGKILL)
-            _ = try? process.wait()
+            _ = try? await process.wait()
         }
         guard let started else { throw TestFailure("burg serve did not start") }
         (process, port) = started

@@ -11,6 +11,8 @@ final class ServerThreads: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
 
     static let shared = ServerThreads(count: 8)
+    /// Where test bodies that block run (``offThePool(_:)``), apart from the servers' threads.
+    static let testBodies = ServerThreads(count: 8)
 
     /// Starts `count` threads that live as long as the process.
     private init(count: Int) {
@@ -38,4 +40,12 @@ final class ServerThreads: TaskExecutor, @unchecked Sendable {
             job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
+}
+
+/// Runs a test body that blocks — it waits for child processes — on threads of its own, in the test's
+/// own task (so its expectations are recorded against the test). Run synchronously, such a body holds one
+/// of Swift's cooperative threads (two on two cores) for as long as it takes, and everything else of the
+/// test process that needs that pool, the in-process servers' libraries among it, waits with it.
+func offThePool<T>(_ body: () throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(ServerThreads.testBodies) { try body() }
 }
