@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -96,6 +97,7 @@ let package = Package(
                 "BurgCore",
                 "BurgStore",
                 "BurgRecords",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -109,6 +111,7 @@ let package = Package(
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -120,6 +123,7 @@ let package = Package(
             dependencies: [
                 "BurgCore",
                 "BurgStore",
+                "BurgRecords",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -181,6 +185,7 @@ let package = Package(
                 "BurgBackup",
                 "BurgJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -198,6 +203,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/burg-microbench",
             swiftSettings: swiftSettings
@@ -205,7 +211,10 @@ let package = Package(
         // Shared by every test target: temporary directories, child processes, locating built binaries.
         .target(
             name: "BurgTestSupport",
-            dependencies: ["BurgCore", "BurgStore", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "BurgCore", "BurgStore", .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/BurgTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -218,7 +227,7 @@ let package = Package(
             name: "BurgStoreTests",
             dependencies: [
                 "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -229,7 +238,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BurgBenchTests",
-            dependencies: ["BurgBench", "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper"],
+            dependencies: ["BurgBench", "BurgCore", "BurgStore", "BurgTestSupport", "burg", "burg-test-helper", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -259,6 +268,7 @@ let package = Package(
                 // In-process HTTP: requests through buildApplication's router without a child process.
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // The Python script the SDK test runs; read from the source tree, not a resource.
             exclude: ["sdk"],

@@ -29,12 +29,12 @@ struct BackupBench: ParsableCommand {
         let dataDir = FilePath(dir)
         let store = try Store(StoreConfiguration(dataDirectory: dataDir), migrations: Self.migrations)
         let wanted = sizeMb * 256  // 4 KiB rows
-        let existing = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rows") ?? 0 }
+        let existing = try store.read { db in try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM rows") ?? 0 }
         var id = existing
         while id < wanted {
             try store.write { db in
                 for _ in 0..<2000 where id < wanted {
-                    try db.execute(sql: "INSERT INTO rows (id, body) VALUES (?, randomblob(4000))", arguments: [id])
+                    try db.sqlite.execute(sql: "INSERT INTO rows (id, body) VALUES (?, randomblob(4000))", arguments: [id])
                     id += 1
                 }
             }
@@ -71,7 +71,7 @@ struct BackupBench: ParsableCommand {
         while !stop(elapsed) {
             let begin = ContinuousClock.now
             try store.write { db in
-                try db.execute(sql: "INSERT INTO writes (at, body) VALUES (?, ?)", arguments: [Date().timeIntervalSince1970, body])
+                try db.sqlite.execute(sql: "INSERT INTO writes (at, body) VALUES (?, ?)", arguments: [Date().timeIntervalSince1970, body])
             }
             histogram.record(UInt64((ContinuousClock.now - begin).seconds * 1e6))
             count += 1

@@ -34,7 +34,7 @@ struct JobsBench: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: .init(label: "bench")))
         started = ContinuousClock.now
         let running = Task { try await group.run() }
-        while try await store.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _jobs WHERE state = 'succeeded'") ?? 0 }) < jobs {
+        while try await store.read({ db in try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _jobs WHERE state = 'succeeded'") ?? 0 }) < jobs {
             try await Task.sleep(for: .milliseconds(2))
         }
         let drainRate = Double(jobs) / (ContinuousClock.now - started).seconds
@@ -53,7 +53,7 @@ struct JobsBench: AsyncParsableCommand {
         }
         try await Task.sleep(for: .milliseconds(200))
         let waits = try await store.read { db in
-            try Double.fetchAll(db, sql: "SELECT (started_at - created_at) * 1000 FROM _jobs WHERE id >= ? ORDER BY 1", arguments: [firstLatencyJob])
+            try Double.fetchAll(db.sqlite, sql: "SELECT (started_at - created_at) * 1000 FROM _jobs WHERE id >= ? ORDER BY 1", arguments: [firstLatencyJob])
         }
         await group.triggerGracefulShutdown()
         _ = try? await running.value

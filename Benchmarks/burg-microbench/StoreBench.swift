@@ -7,6 +7,7 @@ import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
+import GRDB
 #endif
 
 /// `burg-microbench store`: single-row write transactions/s, point reads/s and read-modify-write
@@ -74,7 +75,7 @@ struct StoreBench: ParsableCommand {
         try? FileManager.default.removeItem(atPath: dir)
         let store = try openStore()
         try store.write { db in
-            for k in 1...rows { try db.execute(sql: "INSERT INTO kv (k, v) VALUES (?, 0)", arguments: [k]) }
+            for k in 1...rows { try db.sqlite.execute(sql: "INSERT INTO kv (k, v) VALUES (?, 0)", arguments: [k]) }
         }
         try store.checkpoint(.truncate)
     }
@@ -126,15 +127,15 @@ struct StoreBench: ParsableCommand {
             do {
                 switch (workload, store, pool) {
                 case (.write, let store?, _):
-                    try store.write { db in try db.execute(sql: "UPDATE kv SET v = v + 1 WHERE k = ?", arguments: [k]) }
+                    try store.write { db in try db.sqlite.execute(sql: "UPDATE kv SET v = v + 1 WHERE k = ?", arguments: [k]) }
                 case (.write, _, let pool?):
                     try pool.write { db in try db.execute(sql: "UPDATE kv SET v = v + 1 WHERE k = ?", arguments: [k]) }
                 case (.read, let store?, _):
-                    _ = try store.read { db in try Int.fetchOne(db, sql: "SELECT v FROM kv WHERE k = ?", arguments: [k]) }
+                    _ = try store.read { db in try Int.fetchOne(db.sqlite, sql: "SELECT v FROM kv WHERE k = ?", arguments: [k]) }
                 case (.read, _, let pool?):
                     _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT v FROM kv WHERE k = ?", arguments: [k]) }
                 case (.increment, let store?, _):
-                    try store.write { db in try Self.increment(db) }
+                    try store.write { db in try Self.increment(db.sqlite) }
                 case (.increment, _, let pool?):
                     try pool.write { db in try Self.increment(db) }
                 default:
@@ -158,7 +159,7 @@ struct StoreBench: ParsableCommand {
     }
 
     private func counterValue() throws -> Int {
-        try openStore().read { db in try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE id = 1") ?? 0 }
+        try openStore().read { db in try Int.fetchOne(db.sqlite, sql: "SELECT value FROM counter WHERE id = 1") ?? 0 }
     }
 
     /// Starts `processes` copies of this command that begin together, and sums what they report.

@@ -21,7 +21,7 @@ struct ListFixture: Sendable {
             var email = Field(name: "email", type: .email)
             email.required = false
             // The columns an auth collection has (BurgAuth adds them); the resolver reads emailVisibility.
-            let authors = Collection(name: "authors", fields: [Field(name: "name", type: .text), email,
+            let authors = CollectionModel(name: "authors", fields: [Field(name: "name", type: .text), email,
                 Field(name: "emailVisibility", type: .bool)], type: .auth)
             var title = Field(name: "title", type: .text)
             title.searchable = true
@@ -30,7 +30,7 @@ struct ListFixture: Sendable {
             tags.maxSelect = 3
             var author = Field(name: "author", type: .relation)
             author.collection = "authors"
-            let posts = Collection(name: "posts", fields: [
+            let posts = CollectionModel(name: "posts", fields: [
                 title, Field(name: "views", type: .number), Field(name: "published", type: .bool),
                 Field(name: "when", type: .date), Field(name: "meta", type: .json), tags, author,
             ])

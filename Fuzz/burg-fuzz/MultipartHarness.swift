@@ -9,10 +9,10 @@ import SystemPackage
 /// The multipart/form-data reader as Burg's upload routes use it (MultipartKit's streaming parser fed
 /// the body in chunks of a size the input picks). Two modes, chosen by the first byte:
 /// - raw: the input is the body. Invariants: it is read or refused with a 4xx `APIError` or a
-///   `ValidationError` (never a 5xx or another error), and no spooled file is left behind either way.
+///   `RecordValidationError` (never a 5xx or another error), and no spooled file is left behind either way.
 /// - structured: the input describes text and file parts, the harness writes a well-formed body from
 ///   them. Invariants: every text value and every file (name and bytes) comes back in order, a file over
-///   its field's size limit is refused with a `ValidationError`, and nothing is left in the spool folder.
+///   its field's size limit is refused with a `RecordValidationError`, and nothing is left in the spool folder.
 enum MultipartHarness {
     static let boundary = "xYz"
     static let structuredBoundary = "burg-fuzz-7f3a9c21e0"
@@ -125,7 +125,7 @@ enum MultipartHarness {
             } catch let error as APIError {
                 require(error.status.code >= 400 && error.status.code < 500, "a multipart body answered \(error.status.code): \(error.message)")
                 return .refused(status: error.status.code)
-            } catch is ValidationError {
+            } catch is RecordValidationError {
                 return .refusedAsInvalid
             } catch {
                 unexpected(error, "reading a multipart body")

@@ -2,7 +2,7 @@ import BurgCore
 import BurgRecords
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// One audited event: who did what to which record or collection. It names changed fields but never
 /// holds field values, so secrets (passwords, tokens) cannot leak into it.
@@ -52,9 +52,9 @@ public struct AuditLog: Sendable {
         self.store = store
     }
 
-    public func append(_ entry: AuditEntry, db: Database) throws {
+    public func append(_ entry: AuditEntry, db: StoreTransaction) throws {
         let fields = JSONValue.array(entry.fields.map(JSONValue.string)).jsonText
-        try db.cachedStatement(sql: """
+        try db.sqlite.cachedStatement(sql: """
             INSERT INTO _audit (at, actor, action, collection, record_id, fields, ip, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [entry.at, entry.actor, entry.action, entry.collection, entry.recordId, fields, entry.ip, entry.detail])
@@ -75,10 +75,10 @@ public struct AuditLog: Sendable {
         let condition = try FilterSQL.compile(filter, fields: fields)
         let order = try SortOrder(sort, fields: fields).sql(fields: fields) ?? "\"at\" DESC"
         return try store.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.sqlite, sql: """
                 SELECT * FROM _audit WHERE \(condition.sql) ORDER BY \(order), "id" DESC LIMIT ? OFFSET ?
-                """, arguments: condition.arguments + [perPage, bounds.offset])
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _audit WHERE \(condition.sql)", arguments: condition.arguments) ?? 0
+                """, arguments: StatementArguments(condition.arguments) + [perPage, bounds.offset])
+            let total = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _audit WHERE \(condition.sql)", arguments: StatementArguments(condition.arguments)) ?? 0
             let items = rows.map { row -> AuditEntry in
                 var entry = AuditEntry(action: row["action"], actor: row["actor"], collection: row["collection"],
                     recordId: row["record_id"], ip: row["ip"], detail: row["detail"])

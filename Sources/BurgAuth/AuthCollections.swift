@@ -22,7 +22,7 @@ public enum AuthCollections {
 
     /// `collection` with the auth system fields added in front of its own (existing fields of the same
     /// name are replaced, so a client cannot weaken `password`'s options).
-    public static func prepare(_ collection: Collection) -> Collection {
+    public static func prepare(_ collection: CollectionModel) -> CollectionModel {
         var prepared = collection
         prepared.type = .auth
         var email = Field(name: "email", type: .email)
@@ -51,18 +51,18 @@ public enum AuthCollections {
 
     /// The default `users` collection, with PocketBase's default rules: anyone may sign up, a user may
     /// see and change only their own record.
-    static var defaultUsers: Collection {
+    static var defaultUsers: CollectionModel {
         var name = Field(name: "name", type: .text)
         name.max = 255
         let own = "id = @request.auth.id"
-        return prepare(Collection(
+        return prepare(CollectionModel(
             name: users, fields: [name], id: "_pb_users_auth_",
-            rules: Collection.Rules(list: own, view: own, create: "", update: own, delete: own)))
+            rules: CollectionModel.Rules(list: own, view: own, create: "", update: own, delete: own)))
     }
 
     /// `_superusers`: a system auth collection no rule opens (superusers only).
-    static var defaultSuperusers: Collection {
-        var collection = prepare(Collection(name: superusers, fields: [], id: "pbc_3142635823"))
+    static var defaultSuperusers: CollectionModel {
+        var collection = prepare(CollectionModel(name: superusers, fields: [], id: "pbc_3142635823"))
         collection.system = true
         return collection
     }

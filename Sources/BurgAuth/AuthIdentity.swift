@@ -8,7 +8,7 @@ public struct AuthIdentity: Sendable, Equatable {
     /// A record of `_superusers`: allowed everything, rules do not apply.
     public var isSuperuser: Bool
     /// The auth record as it is now (hidden fields excluded).
-    public var record: Record
+    public var record: RecordModel
 
     /// `@request.auth.*` for the filter language: `id`, `collectionId`, `collectionName` and every
     /// non-hidden field of the record (multi-valued and JSON fields as their JSON text).
@@ -35,7 +35,7 @@ public struct AuthIdentity: Sendable, Equatable {
 /// A successful sign-in or refresh: PocketBase's `{"token", "record"}`.
 public struct AuthResult: Sendable {
     public var token: String
-    public var record: Record
+    public var record: RecordModel
     public var identity: AuthIdentity
 }
 

@@ -2,7 +2,6 @@ import BurgCore
 import BurgRecords
 import BurgStore
 import Foundation
-import GRDB
 import Logging
 import Synchronization
 import SystemPackage
@@ -48,9 +47,7 @@ public final class Authenticator: Sendable {
     static func ensureDefaultCollections(_ store: Store) throws {
         let registry = CollectionRegistry(store: store)
         for collection in [AuthCollections.defaultSuperusers, AuthCollections.defaultUsers] {
-            let exists = try store.read { db in
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM _collections WHERE name = ?", arguments: [collection.name]) ?? false
-            }
+            let exists = try store.read { db in try CollectionRegistry.exists(collection.name, in: db) }
             if exists { continue }
             do {
                 _ = try registry.create(collection)
@@ -85,11 +82,8 @@ public final class Authenticator: Sendable {
             logger.warning("sign-in refused: locked out", metadata: ["collection": "\(collection.name)", "identity": "\(email)", "ip": "\(clientIP)"])
             throw AuthError(.lockedOut, "sign-in to \(collection.name) as \(email) refused", retryAfter: wait)
         }
-        let table = "\"\(collection.name)\""
-        let account: (id: String, password: String)? = try await store.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, password FROM \(table) WHERE email = ?", arguments: [email])
-                .map { ($0["id"], $0["password"]) }
-        }
+        let collectionName = collection.name
+        let account = try await store.read { db in try AuthStorage.credentials(email: email, in: collectionName, db) }
         let stored: String
         if let password = account?.password { stored = password } else { stored = await decoyHash() }
         let matches = await hasher.verify(password, hash: stored) && account != nil
@@ -97,7 +91,6 @@ public final class Authenticator: Sendable {
             let limits = [(identityKey, settings.lockout.maxFailures), (addressKey, settings.lockout.maxFailuresPerIP)]
             let audit = self.audit
             let time = now()
-            let collectionName = collection.name
             let locked = try await store.write { db in
                 let locked = try throttle.recordFailure(limits, now: time, db)
                 try audit.append(AuditEntry(action: "auth.failure", actor: "anonymous", collection: collectionName,
@@ -119,7 +112,7 @@ public final class Authenticator: Sendable {
         let time = now()
         let record = try await store.write { db in
             try throttle.recordSuccess(identityKey, db)
-            try db.execute(sql: "UPDATE \(table) SET lastLogin = ? WHERE id = ?", arguments: [FilterSQL.formatDate(time), recordID])
+            try AuthStorage.recordSignIn(id: recordID, at: FilterSQL.formatDate(time), in: collectionName, db)
             try audit.append(AuditEntry(action: "auth.success", actor: "\(collection.name):\(recordID)",
                 collection: collection.name, recordId: recordID, ip: clientIP, at: time), db: db)
             return try RecordStore.record(in: db, collection: collection, id: recordID)
@@ -134,12 +127,10 @@ public final class Authenticator: Sendable {
         return try await result(for: collection, record: record)
     }
 
-    private func result(for collection: Collection, record: BurgRecords.Record) async throws -> AuthResult {
-        let table = "\"\(collection.name)\""
+    private func result(for collection: CollectionModel, record: RecordModel) async throws -> AuthResult {
+        let collectionName = collection.name
         let recordID = record.id
-        let tokenKey = try await store.read { db in
-            try String.fetchOne(db, sql: "SELECT tokenKey FROM \(table) WHERE id = ?", arguments: [recordID])
-        } ?? ""
+        let tokenKey = try await store.read { db in try AuthStorage.tokenKey(id: recordID, in: collectionName, db) } ?? ""
         let isSuperuser = collection.name == AuthCollections.superusers
         let lifetime = isSuperuser ? settings.superuserTokenLifetime : settings.tokenLifetime
         let payload = AuthTokenPayload(
@@ -159,9 +150,7 @@ public final class Authenticator: Sendable {
     /// A short-lived token that opens protected files for `identity` (PocketBase's `POST /api/files/token`):
     /// it is not accepted as an auth token, and a password change voids it like any other token.
     public func fileToken(for identity: AuthIdentity) async throws -> String {
-        let tokenKey: String? = try await store.read { db in
-            try String.fetchOne(db, sql: "SELECT tokenKey FROM \"\(identity.collectionName)\" WHERE id = ?", arguments: [identity.recordId])
-        }
+        let tokenKey = try await store.read { db in try AuthStorage.tokenKey(id: identity.recordId, in: identity.collectionName, db) }
         guard let tokenKey else { throw AuthError(.invalidToken, "The request requires valid authorization token.") }
         return try await tokens.sign(AuthTokenPayload(
             id: identity.recordId, collectionId: identity.collectionId, type: "file",
@@ -187,9 +176,9 @@ public final class Authenticator: Sendable {
         let invalid = AuthError(.invalidToken, "The request requires valid authorization token.")
         guard !token.isEmpty, token.utf8.count < 4096, let payload = await tokens.payload(of: token), payload.type == type else { throw invalid }
         guard Double(payload.exp) > now().timeIntervalSince1970 else { throw invalid }
-        let found: (Collection, BurgRecords.Record)? = try await store.read { db in
+        let found: (CollectionModel, RecordModel)? = try await store.read { db in
             guard let collection = try CollectionRegistry.collection(id: payload.collectionId, in: db), collection.type == .auth,
-                  let tokenKey = try String.fetchOne(db, sql: "SELECT tokenKey FROM \"\(collection.name)\" WHERE id = ?", arguments: [payload.id]),
+                  let tokenKey = try AuthStorage.tokenKey(id: payload.id, in: collection.name, db),
                   AuthTokenPayload.fingerprint(ofTokenKey: tokenKey) == payload.tkh
             else { return nil }
             return (collection, try RecordStore.record(in: db, collection: collection, id: payload.id))
@@ -207,13 +196,13 @@ public final class Authenticator: Sendable {
     public func createRecord(
         collection name: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], by actor: AuthIdentity? = nil,
         requirePasswordConfirm: Bool = true
-    ) async throws -> BurgRecords.Record {
+    ) async throws -> RecordModel {
         try await create(collection: name, values: values, files: files, trusted: actor?.isSuperuser == true, requirePasswordConfirm: requirePasswordConfirm)
     }
 
     private func create(
         collection name: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], trusted: Bool, requirePasswordConfirm: Bool
-    ) async throws -> BurgRecords.Record {
+    ) async throws -> RecordModel {
         let collection = try await authCollection(name)
         var values = values
         var errors: [String: FieldError] = [:]
@@ -221,7 +210,7 @@ public final class Authenticator: Sendable {
         if values["email"] == nil || values["email"] == .string("") {
             errors["email"] = FieldError("validation_required", "Cannot be blank.")
         }
-        if !errors.isEmpty { throw ValidationError(collection: collection.name, fields: errors) }
+        if !errors.isEmpty { throw RecordValidationError(collection: collection.name, fields: errors) }
         sanitize(&values, trusted: trusted)
         values["password"] = .string(await hasher.hash(password ?? ""))
         values["tokenKey"] = .string(Self.newTokenKey())
@@ -232,23 +221,21 @@ public final class Authenticator: Sendable {
     /// the change — `oldPassword`; it draws a new `tokenKey`, so earlier tokens stop working.
     public func updateRecord(
         collection name: String, id: String, values: [String: JSONValue], files: [String: [FileUpload]] = [:], by actor: AuthIdentity?
-    ) async throws -> BurgRecords.Record {
+    ) async throws -> RecordModel {
         let collection = try await authCollection(name)
         var values = values
         if values["password"] != nil {
             var errors: [String: FieldError] = [:]
             let password = try checkNewPassword(values, requireConfirm: true, errors: &errors)
             if actor?.isSuperuser != true {
-                let table = "\"\(collection.name)\""
-                let stored = try await store.read { db in
-                    try String.fetchOne(db, sql: "SELECT password FROM \(table) WHERE id = ?", arguments: [id])
-                }
+                let collectionName = collection.name
+                let stored = try await store.read { db in try AuthStorage.passwordHash(id: id, in: collectionName, db) }
                 guard case .string(let old)? = values["oldPassword"], let stored, await hasher.verify(old, hash: stored) else {
                     errors["oldPassword"] = FieldError("validation_invalid_old_password", "Missing or invalid old password.")
-                    throw ValidationError(collection: collection.name, fields: errors)
+                    throw RecordValidationError(collection: collection.name, fields: errors)
                 }
             }
-            if !errors.isEmpty { throw ValidationError(collection: collection.name, fields: errors) }
+            if !errors.isEmpty { throw RecordValidationError(collection: collection.name, fields: errors) }
             sanitize(&values, trusted: actor?.isSuperuser == true)
             values["password"] = .string(await hasher.hash(password ?? ""))
             values["tokenKey"] = .string(Self.newTokenKey())
@@ -260,16 +247,14 @@ public final class Authenticator: Sendable {
 
     /// Creates the superuser `email`, or sets its password if it exists (which signs out its sessions).
     @discardableResult
-    public func upsertSuperuser(email rawEmail: String, password: String) async throws -> BurgRecords.Record {
+    public func upsertSuperuser(email rawEmail: String, password: String) async throws -> RecordModel {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        let existing = try await store.read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM \"\(AuthCollections.superusers)\" WHERE email = ?", arguments: [email])
-        }
-        let record: BurgRecords.Record
+        let existing = try await store.read { db in try AuthStorage.recordID(email: email, in: AuthCollections.superusers, db) }
+        let record: RecordModel
         if let existing {
             var errors: [String: FieldError] = [:]
             let checked = try checkNewPassword(["password": .string(password)], requireConfirm: false, errors: &errors)
-            if !errors.isEmpty { throw ValidationError(collection: AuthCollections.superusers, fields: errors) }
+            if !errors.isEmpty { throw RecordValidationError(collection: AuthCollections.superusers, fields: errors) }
             let values: [String: JSONValue] = [
                 "password": .string(await hasher.hash(checked ?? "")), "tokenKey": .string(Self.newTokenKey()),
             ]
@@ -286,12 +271,12 @@ public final class Authenticator: Sendable {
 
     /// How many superusers exist (a fresh installation has none, and says how to create one).
     public func superuserCount() async throws -> Int {
-        try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(AuthCollections.superusers)\"") ?? 0 }
+        try await store.read { db in try AuthStorage.count(in: AuthCollections.superusers, db) }
     }
 
     // MARK: Helpers
 
-    private func authCollection(_ name: String) async throws -> Collection {
+    private func authCollection(_ name: String) async throws -> CollectionModel {
         let collection = try? await store.read { db in try CollectionRegistry.collection(named: name, in: db) }
         guard let collection, collection.type == .auth else {
             throw AuthError(.notAuthCollection, "\"\(name)\" is not an auth collection")

@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Counts failed sign-ins per identity and per client address, in the database so that a restart does
 /// not reset a lockout, and decides who must wait (``LockoutPolicy``).
@@ -15,7 +15,8 @@ struct LoginThrottle: Sendable {
     static func addressKey(_ address: String) -> String { "ip:\(address)" }
 
     /// How long `keys` must still wait, if any of them is locked at `now`.
-    func lockedFor(_ keys: [String], now: Date, _ db: Database) throws -> Duration? {
+    func lockedFor(_ keys: [String], now: Date, _ transaction: StoreTransaction) throws -> Duration? {
+        let db = transaction.sqlite
         var longest: TimeInterval = 0
         for key in keys {
             if let until = try Double.fetchOne(db, sql: "SELECT locked_until FROM _auth_attempts WHERE key = ?", arguments: [key]) {
@@ -26,7 +27,8 @@ struct LoginThrottle: Sendable {
     }
 
     /// Counts a failure for each key; returns the keys that became locked by it.
-    func recordFailure(_ keys: [(key: String, limit: Int)], now: Date, _ db: Database) throws -> [String] {
+    func recordFailure(_ keys: [(key: String, limit: Int)], now: Date, _ transaction: StoreTransaction) throws -> [String] {
+        let db = transaction.sqlite
         let time = now.timeIntervalSince1970
         let window = policy.window.seconds
         var locked: [String] = []
@@ -47,10 +49,14 @@ struct LoginThrottle: Sendable {
                 failures = 0
                 windowStart = lockedUntil
             }
+            let dialect = transaction.dialect
+            let upsert = dialect.upsert(onConflict: ["key"], set: [
+                "failures = \(dialect.excluded("failures"))", "window_start = \(dialect.excluded("window_start"))",
+                "locked_until = max(locked_until, \(dialect.excluded("locked_until")))",
+            ])
             try db.execute(sql: """
                 INSERT INTO _auth_attempts (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-                    locked_until = max(locked_until, excluded.locked_until)
+                \(upsert)
                 """, arguments: [key, failures, windowStart, lockedUntil])
         }
         return locked
@@ -58,12 +64,14 @@ struct LoginThrottle: Sendable {
 
     /// A successful sign-in clears the identity's counter (not the address's: one address succeeding
     /// with one account does not excuse its failures with others).
-    func recordSuccess(_ key: String, _ db: Database) throws {
+    func recordSuccess(_ key: String, _ transaction: StoreTransaction) throws {
+        let db = transaction.sqlite
         try db.execute(sql: "DELETE FROM _auth_attempts WHERE key = ?", arguments: [key])
     }
 
     /// Forgets counters that can no longer lock anyone.
-    func prune(now: Date, _ db: Database) throws {
+    func prune(now: Date, _ transaction: StoreTransaction) throws {
+        let db = transaction.sqlite
         let time = now.timeIntervalSince1970
         try db.execute(sql: "DELETE FROM _auth_attempts WHERE locked_until < ? AND window_start < ?",
                        arguments: [time, time - policy.window.seconds])

@@ -4,7 +4,7 @@ import BurgRecords
 /// superusers, or when the record chose `emailVisibility` (PocketBase's rule); every other field as
 /// stored (hidden fields never leave the store).
 public enum RecordPresenter {
-    public static func present(_ record: Record, _ collection: Collection, for caller: RecordCaller) -> JSONValue {
+    public static func present(_ record: RecordModel, _ collection: CollectionModel, for caller: RecordCaller) -> JSONValue {
         guard collection.type == .auth, case .object(var object) = record.json else { return record.json }
         let own = caller.authId == record.id && caller.authCollectionId == collection.id
         if !own && !caller.isSuperuser && record.values["emailVisibility"] != .bool(true) {

@@ -2,7 +2,7 @@ import BurgCore
 import BurgStore
 import Crypto
 import Foundation
-import GRDB
+internal import GRDB
 import Logging
 import SystemPackage
 import ZIPFoundation

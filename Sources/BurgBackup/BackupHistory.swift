@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// One backup as recorded after its verification.
 public struct BackupRecord: Sendable, Codable, Equatable {
@@ -44,7 +44,7 @@ public struct BackupHistory: Sendable {
 
     public func append(_ record: BackupRecord) throws {
         try store.write { db in
-            try db.execute(sql: """
+            try db.sqlite.execute(sql: """
                 INSERT INTO _backups (file, created_at, size, duration_ms, sha256, verified, error) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.file, record.createdAt, record.size, record.durationMilliseconds, record.sha256, record.verified, record.error])
         }
@@ -54,7 +54,7 @@ public struct BackupHistory: Sendable {
     /// now is ``BackupInventory/list()``.
     public func list(limit: Int = 100) throws -> [BackupRecord] {
         try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM _backups ORDER BY created_at DESC, id DESC LIMIT ?", arguments: [limit]).map {
+            try Row.fetchAll(db.sqlite, sql: "SELECT * FROM _backups ORDER BY created_at DESC, id DESC LIMIT ?", arguments: [limit]).map {
                 BackupRecord(file: $0["file"], createdAt: $0["created_at"], size: $0["size"], durationMilliseconds: $0["duration_ms"],
                     sha256: $0["sha256"], verified: $0["verified"], error: $0["error"])
             }

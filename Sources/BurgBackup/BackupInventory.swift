@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// One archive in `<data dir>/backups`, with what is known about its verification.
@@ -46,7 +46,7 @@ public struct BackupInventory: Sendable {
 
     /// The archives on disk, newest first.
     public func list() throws -> [BackupArchive] {
-        let history = try store.read { db in try BackupInventory.historyRows(db) }
+        let history = try store.read { db in try BackupInventory.historyRows(db.sqlite) }
         return Self.match(BackupCatalog.archives(in: directory), in: directory, history: history)
     }
 

@@ -1,6 +1,6 @@
 import BurgCore
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// Where a restore left things.

@@ -1,14 +1,15 @@
+import BurgRecords
+import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// Facts read from a database snapshot, the same way at backup and at verification.
 enum BackupSnapshot {
-    /// Rows per collection (`_collections` names their tables); empty for a database without collections.
+    /// Rows per collection (each names its table); empty for a database without collections.
     static func rowCounts(_ db: Database) throws -> [String: Int] {
-        guard try db.tableExists("_collections") else { return [:] }
         var counts: [String: Int] = [:]
-        for name in try String.fetchAll(db, sql: "SELECT name FROM _collections") where try db.tableExists(name) {
+        for name in try CollectionRegistry.names(in: StoreTransaction(db)) where try db.tableExists(name) {
             counts[name] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"") ?? 0
         }
         return counts

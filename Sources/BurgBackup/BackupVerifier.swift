@@ -1,7 +1,7 @@
 import BurgCore
 import Crypto
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 import ZIPFoundation
 

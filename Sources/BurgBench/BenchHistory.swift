@@ -1,6 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
+internal import GRDB
 
 /// Stored benchmark runs in Burg's database: the run (settings, machine, summaries) as one row, and its
 /// per-second samples as rows of their own for charts.
@@ -69,7 +70,7 @@ public enum BenchHistory {
         for index in summary.results.indices { summary.results[index].samples = [] }
         let json = String(decoding: try JSONEncoder().encode(summary), as: UTF8.self)
         return try store.write { db in
-            try db.execute(
+            try db.sqlite.execute(
                 sql: """
                     INSERT INTO bench_runs (started_at, finished_at, preset, target, engines, cached, run, rounds, flags)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -79,10 +80,10 @@ public enum BenchHistory {
                     run.settings.engines.map(\.rawValue).joined(separator: ","), run.cached, json, run.roundCount,
                     (run.summary?.flags ?? []).joined(separator: ","),
                 ])
-            let id = db.lastInsertedRowID
+            let id = db.sqlite.lastInsertedRowID
             for result in run.results {
                 for sample in result.samples {
-                    try db.execute(
+                    try db.sqlite.execute(
                         sql: """
                             INSERT INTO bench_samples (run_id, engine, workload, round, second, bytes_per_second, iops, p99_ns)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -101,7 +102,7 @@ public enum BenchHistory {
     public static func list(in store: Store, limit: Int = 100) throws -> [BenchRunSummary] {
         try store.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, started_at, preset, target, engines, cached, rounds, flags FROM bench_runs ORDER BY id DESC LIMIT ?",
+                db.sqlite, sql: "SELECT id, started_at, preset, target, engines, cached, rounds, flags FROM bench_runs ORDER BY id DESC LIMIT ?",
                 arguments: [limit]
             ).map { row in
                 BenchRunSummary(
@@ -117,10 +118,10 @@ public enum BenchHistory {
     /// The run with `id`, samples included; throws `.runNotFound`.
     public static func load(_ id: Int64, in store: Store) throws -> BenchRun {
         let loaded: (String, [Row])? = try store.read { db in
-            guard let json = try String.fetchOne(db, sql: "SELECT run FROM bench_runs WHERE id = ?", arguments: [id])
+            guard let json = try String.fetchOne(db.sqlite, sql: "SELECT run FROM bench_runs WHERE id = ?", arguments: [id])
             else { return nil }
             let samples = try Row.fetchAll(
-                db, sql: "SELECT * FROM bench_samples WHERE run_id = ? ORDER BY engine, workload, round, second", arguments: [id])
+                db.sqlite, sql: "SELECT * FROM bench_samples WHERE run_id = ? ORDER BY engine, workload, round, second", arguments: [id])
             return (json, samples)
         }
         guard let (json, rows) = loaded else { throw BenchError(.runNotFound, subject: "\(id)") }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The states of a job. `available` → `running` → `succeeded`; a failed attempt returns to `available`
 /// (later, with backoff) until `maxAttempts`, then `discarded`; `cancelled` by request.

@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// The durable queue in the store. Delivery is at least once: a job whose worker dies (its lease expires)
 /// runs again, so handlers must be idempotent (write with a key the job owns, `INSERT … ON CONFLICT`,
@@ -29,7 +29,7 @@ public struct JobQueue: Sendable {
 
     /// Enqueues inside the caller's transaction: the job commits or rolls back with it.
     @discardableResult
-    public func enqueue(_ request: JobRequest, in db: Database) throws -> Int64 {
+    public func enqueue(_ request: JobRequest, in db: StoreTransaction) throws -> Int64 {
         guard let kind = registry.kind(named: request.kind) else {
             throw JobError(.unknownKind, "unknown job kind \"\(request.kind)\"; known kinds: \(registry.names.joined(separator: ", "))")
         }
@@ -42,19 +42,19 @@ public struct JobQueue: Sendable {
         guard !request.queue.isEmpty, request.queue.count <= 64 else { throw JobError(.invalidArguments, "a queue name has 1…64 characters") }
         let now = clock.now()
         if let key = request.uniqueKey {
-            if let existing = try Int64.fetchOne(db, sql: """
+            if let existing = try Int64.fetchOne(db.sqlite, sql: """
                 SELECT id FROM _jobs WHERE kind = ? AND unique_key = ? AND (state IN ('available', 'running') OR created_at > ?)
                 ORDER BY id DESC LIMIT 1
                 """, arguments: [request.kind, key, now - request.uniqueWindow.seconds]) {
                 return existing
             }
         }
-        try db.execute(sql: """
+        try db.sqlite.execute(sql: """
             INSERT INTO _jobs (kind, args, queue, priority, run_at, max_attempts, unique_key, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [request.kind, request.args, request.queue, request.priority, now + request.delay.seconds,
                              request.maxAttempts ?? kind.maxAttempts, request.uniqueKey, now])
-        return db.lastInsertedRowID
+        return db.sqlite.lastInsertedRowID
     }
 
     // MARK: Claiming and finishing (workers)
@@ -65,12 +65,12 @@ public struct JobQueue: Sendable {
         let now = clock.now()
         let placeholders = Array(repeating: "?", count: queues.count).joined(separator: ", ")
         return try store.write { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.sqlite, sql: """
                 UPDATE _jobs SET state = 'running', attempt = attempt + 1, worker = ?, lease_until = ?, heartbeat_at = ?,
                     started_at = ?, error = NULL
                 WHERE id IN (SELECT id FROM _jobs WHERE state = 'available' AND queue IN (\(placeholders)) AND run_at <= ?
                              ORDER BY priority DESC, run_at, id LIMIT ?)
-                RETURNING *
+                \(db.dialect.returning())
                 """, arguments: StatementArguments([worker, now + lease.seconds, now, now] + queues + [now, limit] as [any DatabaseValueConvertible])
             ).map(Job.init(row:))
         }
@@ -92,30 +92,30 @@ public struct JobQueue: Sendable {
         let backoff = self.backoff
         try store.write { db in
             for (id, report) in progress {
-                try db.execute(sql: "UPDATE _jobs SET progress_done = ?, progress_total = ?, progress_message = ? WHERE id = ? AND worker = ?",
+                try db.sqlite.execute(sql: "UPDATE _jobs SET progress_done = ?, progress_total = ?, progress_message = ? WHERE id = ? AND worker = ?",
                     arguments: [report.done, report.total, report.message, id, worker])
             }
             for (job, outcome) in outcomes {
                 switch outcome {
                 case .succeeded(let result):
                     // The hot path of a busy worker: a cached statement, executed once per job.
-                    try db.cachedStatement(sql: """
+                    try db.sqlite.cachedStatement(sql: """
                         UPDATE _jobs SET state = 'succeeded', result = ?, finished_at = ?, lease_until = NULL
                         WHERE id = ? AND worker = ? AND state = 'running'
                         """).execute(arguments: [result, now, job.id, worker])
                 case .cancelled:
-                    try db.execute(sql: """
+                    try db.sqlite.execute(sql: """
                         UPDATE _jobs SET state = 'cancelled', finished_at = ?, lease_until = NULL, error = 'cancelled'
                         WHERE id = ? AND worker = ? AND state = 'running'
                         """, arguments: [now, job.id, worker])
                 case .failed(let error):
                     if job.attempt >= job.maxAttempts {
-                        try db.execute(sql: """
+                        try db.sqlite.execute(sql: """
                             UPDATE _jobs SET state = 'discarded', error = ?, finished_at = ?, lease_until = NULL
                             WHERE id = ? AND worker = ? AND state = 'running'
                             """, arguments: [error, now, job.id, worker])
                     } else {
-                        try db.execute(sql: """
+                        try db.sqlite.execute(sql: """
                             UPDATE _jobs SET state = 'available', error = ?, run_at = ?, lease_until = NULL, worker = NULL
                             WHERE id = ? AND worker = ? AND state = 'running'
                             """, arguments: [error, now + backoff.delay(afterAttempt: job.attempt), job.id, worker])
@@ -131,16 +131,16 @@ public struct JobQueue: Sendable {
         let now = clock.now()
         let list = ids.map(String.init).joined(separator: ",")  // integers only
         return try store.write { db in
-            try db.execute(sql: "UPDATE _jobs SET lease_until = ?, heartbeat_at = ? WHERE id IN (\(list)) AND worker = ? AND state = 'running'",
+            try db.sqlite.execute(sql: "UPDATE _jobs SET lease_until = ?, heartbeat_at = ? WHERE id IN (\(list)) AND worker = ? AND state = 'running'",
                 arguments: [now + lease.seconds, now, worker])
-            return try Int64.fetchAll(db, sql: "SELECT id FROM _jobs WHERE id IN (\(list)) AND cancel_requested = 1")
+            return try Int64.fetchAll(db.sqlite, sql: "SELECT id FROM _jobs WHERE id IN (\(list)) AND cancel_requested = 1")
         }
     }
 
     /// Progress of a running job (throttled by the caller).
     func report(_ id: Int64, done: Int, total: Int?, message: String?) throws {
         try store.write { db in
-            try db.execute(sql: "UPDATE _jobs SET progress_done = ?, progress_total = ?, progress_message = ? WHERE id = ? AND state = 'running'",
+            try db.sqlite.execute(sql: "UPDATE _jobs SET progress_done = ?, progress_total = ?, progress_message = ? WHERE id = ? AND state = 'running'",
                 arguments: [done, total, message, id])
         }
     }
@@ -152,13 +152,13 @@ public struct JobQueue: Sendable {
     public func rescueExpired() throws -> Int {
         let now = clock.now()
         return try store.write { db in
-            try db.execute(sql: """
+            try db.sqlite.execute(sql: """
                 UPDATE _jobs SET state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'available' END,
                     finished_at = CASE WHEN attempt >= max_attempts THEN ? ELSE NULL END,
                     error = 'lease expired: the worker stopped heartbeating (crashed or hung)', worker = NULL, lease_until = NULL
                 WHERE state = 'running' AND lease_until < ?
                 """, arguments: [now, now])
-            return db.changesCount
+            return db.sqlite.changesCount
         }
     }
 
@@ -166,7 +166,7 @@ public struct JobQueue: Sendable {
 
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(_ id: Int64) throws -> Job {
-        guard let job = try store.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM _jobs WHERE id = ?", arguments: [id]) }).map(Job.init(row:)) else {
+        guard let job = try store.read({ db in try Row.fetchOne(db.sqlite, sql: "SELECT * FROM _jobs WHERE id = ?", arguments: [id]) }).map(Job.init(row:)) else {
             throw JobError(.notFound, "no job \(id)")
         }
         return job
@@ -178,14 +178,14 @@ public struct JobQueue: Sendable {
     public func cancel(_ id: Int64) throws -> Job {
         let now = clock.now()
         try store.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM _jobs WHERE id = ?", arguments: [id]) else {
+            guard let state = try String.fetchOne(db.sqlite, sql: "SELECT state FROM _jobs WHERE id = ?", arguments: [id]) else {
                 throw JobError(.notFound, "no job \(id)")
             }
             switch JobState(rawValue: state) {
             case .available:
-                try db.execute(sql: "UPDATE _jobs SET state = 'cancelled', finished_at = ?, error = 'cancelled before it ran' WHERE id = ?", arguments: [now, id])
+                try db.sqlite.execute(sql: "UPDATE _jobs SET state = 'cancelled', finished_at = ?, error = 'cancelled before it ran' WHERE id = ?", arguments: [now, id])
             case .running:
-                try db.execute(sql: "UPDATE _jobs SET cancel_requested = 1 WHERE id = ?", arguments: [id])
+                try db.sqlite.execute(sql: "UPDATE _jobs SET cancel_requested = 1 WHERE id = ?", arguments: [id])
             default:
                 throw JobError(.invalidState, "job \(id) is \(state); only queued or running jobs can be cancelled")
             }
@@ -198,13 +198,13 @@ public struct JobQueue: Sendable {
     public func retry(_ id: Int64) throws -> Job {
         let now = clock.now()
         try store.write { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM _jobs WHERE id = ?", arguments: [id]) else {
+            guard let state = try String.fetchOne(db.sqlite, sql: "SELECT state FROM _jobs WHERE id = ?", arguments: [id]) else {
                 throw JobError(.notFound, "no job \(id)")
             }
             guard ["failed", "discarded", "cancelled"].contains(state) else {
                 throw JobError(.invalidState, "job \(id) is \(state); only failed, discarded or cancelled jobs can be retried")
             }
-            try db.execute(sql: """
+            try db.sqlite.execute(sql: """
                 UPDATE _jobs SET state = 'available', attempt = 0, run_at = ?, cancel_requested = 0, finished_at = NULL,
                     worker = NULL, lease_until = NULL WHERE id = ?
                 """, arguments: [now, id])
@@ -226,9 +226,9 @@ public struct JobQueue: Sendable {
         if let queue { conditions.append("queue = ?"); arguments.append(queue) }
         let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
         return try store.read { db in
-            let items = try Row.fetchAll(db, sql: "SELECT * FROM _jobs WHERE \(condition) ORDER BY id DESC LIMIT ? OFFSET ?",
+            let items = try Row.fetchAll(db.sqlite, sql: "SELECT * FROM _jobs WHERE \(condition) ORDER BY id DESC LIMIT ? OFFSET ?",
                 arguments: StatementArguments(arguments + [perPage, (page - 1) * perPage])).map(Job.init(row:))
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _jobs WHERE \(condition)", arguments: StatementArguments(arguments)) ?? 0
+            let total = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _jobs WHERE \(condition)", arguments: StatementArguments(arguments)) ?? 0
             return (items, total)
         }
     }
@@ -241,7 +241,7 @@ extension JobQueue {
         guard !ids.isEmpty else { return }
         let list = ids.map(String.init).joined(separator: ",")
         try store.write { db in
-            try db.execute(sql: """
+            try db.sqlite.execute(sql: """
                 UPDATE _jobs SET state = 'available', attempt = max(0, attempt - 1), worker = NULL, lease_until = NULL,
                     error = 'released by a stopping worker' WHERE id IN (\(list)) AND worker = ? AND state = 'running'
                 """, arguments: [worker])

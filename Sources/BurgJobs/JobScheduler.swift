@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 import Logging
 import ServiceLifecycle
 
@@ -48,16 +48,17 @@ public struct JobScheduler: Service, Sendable {
         try kind.validate(arguments: schedule.args)
         guard let next = cron.next(after: queue.clock.now()) else { throw JobError(.invalidSchedule, "cron \"\(schedule.cron)\" never fires") }
         try queue.store.write { db in
-            try db.execute(sql: """
+            let updated = ["cron", "kind", "args", "queue", "missed", "next_slot"]
+            let upsert = db.dialect.upsert(onConflict: ["name"], set: updated.map { "\($0) = \(db.dialect.excluded($0))" })
+            try db.sqlite.execute(sql: """
                 INSERT INTO _job_schedules (name, cron, kind, args, queue, missed, next_slot) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, kind = excluded.kind, args = excluded.args,
-                    queue = excluded.queue, missed = excluded.missed, next_slot = excluded.next_slot
+                \(upsert)
                 """, arguments: [schedule.name, cron.description, schedule.kind, schedule.args, schedule.queue, schedule.missed.rawValue, next])
         }
     }
 
     public func remove(_ name: String) throws {
-        try queue.store.write { db in try db.execute(sql: "DELETE FROM _job_schedules WHERE name = ?", arguments: [name]) }
+        try queue.store.write { db in try db.sqlite.execute(sql: "DELETE FROM _job_schedules WHERE name = ?", arguments: [name]) }
     }
 
     /// Enqueues the due slots; returns the ids of the jobs this call enqueued.
@@ -67,12 +68,12 @@ public struct JobScheduler: Service, Sendable {
         let queue = self.queue
         // A read first: an idle server ticks every second, and most ticks have nothing due.
         let anyDue = try queue.store.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _job_schedules WHERE next_slot <= ?)", arguments: [now]) ?? false
+            try Bool.fetchOne(db.sqlite, sql: "SELECT EXISTS (SELECT 1 FROM _job_schedules WHERE next_slot <= ?)", arguments: [now]) ?? false
         }
         guard anyDue else { return [] }
         return try queue.store.write { db in
             var enqueued: [Int64] = []
-            let due = try Row.fetchAll(db, sql: "SELECT * FROM _job_schedules WHERE next_slot <= ?", arguments: [now])
+            let due = try Row.fetchAll(db.sqlite, sql: "SELECT * FROM _job_schedules WHERE next_slot <= ?", arguments: [now])
             for row in due {
                 let name: String = row["name"]
                 guard let cron = try? CronExpression(row["cron"]) else { continue }
@@ -90,15 +91,15 @@ public struct JobScheduler: Service, Sendable {
                 case .skip: slots.count == 1 && now - slots[0] < 60 ? slots : []
                 }
                 for firing in fire {
-                    try db.execute(sql: "INSERT OR IGNORE INTO _job_schedule_fires (name, slot, job_id) VALUES (?, ?, 0)", arguments: [name, firing])
-                    guard db.changesCount == 1 else { continue }
+                    try db.sqlite.execute(sql: "INSERT OR IGNORE INTO _job_schedule_fires (name, slot, job_id) VALUES (?, ?, 0)", arguments: [name, firing])
+                    guard db.sqlite.changesCount == 1 else { continue }
                     var request = JobRequest(kind: row["kind"], args: row["args"])
                     request.queue = row["queue"]
                     let id = try queue.enqueue(request, in: db)
-                    try db.execute(sql: "UPDATE _job_schedule_fires SET job_id = ? WHERE name = ? AND slot = ?", arguments: [id, name, firing])
+                    try db.sqlite.execute(sql: "UPDATE _job_schedule_fires SET job_id = ? WHERE name = ? AND slot = ?", arguments: [id, name, firing])
                     enqueued.append(id)
                 }
-                try db.execute(sql: "UPDATE _job_schedules SET next_slot = ? WHERE name = ? AND next_slot < ?", arguments: [slot, name, slot])
+                try db.sqlite.execute(sql: "UPDATE _job_schedules SET next_slot = ? WHERE name = ? AND next_slot < ?", arguments: [slot, name, slot])
             }
             return enqueued
         }

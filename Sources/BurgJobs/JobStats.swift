@@ -1,6 +1,6 @@
 import BurgCore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Counts by state and kind, recent throughput and queue-to-start latency.
 public struct JobStats: Sendable, Codable, Equatable {
@@ -33,20 +33,20 @@ extension JobQueue {
         return try store.read { db in
             var byState: [String: Int] = [:]
             var byKind: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, state, COUNT(*) AS n FROM _jobs GROUP BY kind, state") {
+            for row in try Row.fetchAll(db.sqlite, sql: "SELECT kind, state, COUNT(*) AS n FROM _jobs GROUP BY kind, state") {
                 let state: String = row["state"], kind: String = row["kind"], count: Int = row["n"]
                 byState[state, default: 0] += count
                 byKind[kind, default: [:]][state] = count
             }
-            let finished = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _jobs WHERE state = 'succeeded' AND finished_at > ?", arguments: [now - 60]) ?? 0
-            let waits = try Double.fetchAll(db, sql: """
+            let finished = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _jobs WHERE state = 'succeeded' AND finished_at > ?", arguments: [now - 60]) ?? 0
+            let waits = try Double.fetchAll(db.sqlite, sql: """
                 SELECT (started_at - max(run_at, created_at)) * 1000 FROM _jobs WHERE started_at IS NOT NULL ORDER BY id DESC LIMIT 10000
                 """).sorted()
             func percentile(_ p: Double) -> Double {
                 waits.isEmpty ? 0 : waits[min(waits.count - 1, Int((Double(waits.count) * p).rounded(.up)) - 1)]
             }
-            let oldest = try Double.fetchOne(db, sql: "SELECT min(run_at) FROM _jobs WHERE state = 'available' AND run_at <= ?", arguments: [now])
-            let failed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _jobs WHERE state IN ('failed', 'discarded') AND finished_at > ?", arguments: [now - 3600]) ?? 0
+            let oldest = try Double.fetchOne(db.sqlite, sql: "SELECT min(run_at) FROM _jobs WHERE state = 'available' AND run_at <= ?", arguments: [now])
+            let failed = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _jobs WHERE state IN ('failed', 'discarded') AND finished_at > ?", arguments: [now - 3600]) ?? 0
             return JobStats(byState: byState, byKind: byKind, throughputPerSecond: Double(finished) / 60,
                 queueToStartP50ms: percentile(0.5), queueToStartP99ms: percentile(0.99),
                 oldestWaitingSeconds: oldest.map { max(0, now - $0) } ?? 0, failedLastHour: failed)

@@ -21,7 +21,7 @@ extension APIError {
     static func from(_ error: any Error, logger: Logger) -> APIError {
         switch error {
         case let error as APIError: return error
-        case let error as ValidationError:
+        case let error as RecordValidationError:
             return APIError(.badRequest, "Failed to validate the submitted data.", data: error.fields)
         case let error as NumberParameterError:
             return APIError(.badRequest, error.description,

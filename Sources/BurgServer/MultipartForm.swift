@@ -69,7 +69,7 @@ struct MultipartForm {
                     try parser.execute(buffer)
                 } catch let error as APIError {
                     throw error
-                } catch let error as ValidationError {
+                } catch let error as RecordValidationError {
                     throw error
                 } catch {
                     throw APIError(.badRequest, "The multipart body is malformed.")
@@ -132,7 +132,7 @@ struct MultipartForm {
             case .file(let name, let filename, let descriptor, let path, var size, var pending):
                 size += bytes.count
                 if let max = maxFileSize(name), size > max {
-                    return fail(ValidationError(collection: collection, fields: [
+                    return fail(RecordValidationError(collection: collection, fields: [
                         name: FieldError("validation_file_size_limit", "\"\(filename)\" is larger than \(max) bytes."),
                     ]))
                 }

@@ -143,7 +143,7 @@ final class RealtimeBroker: Service, Sendable {
     /// The record as `caller` may see it, or nil when the rule of `action` (listing for `c/*`, viewing
     /// for `c/<id>`) hides it (a deleted record is judged as it was, from the copy the change feed kept).
     private func visibleRecord(
-        _ change: RecordChange, _ collection: Collection, _ caller: RecordCaller, action: RecordAction
+        _ change: RecordChange, _ collection: CollectionModel, _ caller: RecordCaller, action: RecordAction
     ) async throws -> JSONValue? {
         let access: RecordAccess?
         switch AccessPolicy.decide(action, on: collection, for: caller) {
@@ -162,7 +162,7 @@ final class RealtimeBroker: Service, Sendable {
             func take(_ key: String) -> String { if case .string(let text)? = values.removeValue(forKey: key) { text } else { "" } }
             let (created, updated) = (take("created"), take("updated"))
             for key in ["id", "collectionId", "collectionName"] { values[key] = nil }
-            let record = BurgRecords.Record(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
+            let record = RecordModel(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
                                             created: created, updated: updated, values: values)
             return RecordPresenter.present(record, collection, for: caller)
         }
@@ -193,7 +193,7 @@ struct RealtimeTopic: Sendable {
         recordId = record == "*" ? nil : record
     }
 
-    func matches(_ target: Collection, recordId id: String) -> Bool {
+    func matches(_ target: CollectionModel, recordId id: String) -> Bool {
         (collection == target.name || collection == target.id) && (recordId == nil || recordId! == id)
     }
 }

@@ -18,7 +18,7 @@ struct RecordBody {
     private var form: MultipartForm?
 
     static func read(
-        _ request: Request, context: BurgRequestContext, collection: Collection, dataDirectory: FilePath, limit: Int
+        _ request: Request, context: BurgRequestContext, collection: CollectionModel, dataDirectory: FilePath, limit: Int
     ) async throws -> RecordBody {
         guard let boundary = MultipartForm.boundary(of: request.headers[.contentType]) else {
             return RecordBody(json: try await request.jsonObject(context: context), collection: collection)
@@ -44,7 +44,7 @@ struct RecordBody {
             for (name, uploads) in form.files {
                 let field = Self.fieldName(name)
                 guard collection.field(named: field)?.type == .file else {
-                    throw ValidationError(collection: collection.name, fields: [name: FieldError("validation_unknown_field", "Not a file field.")])
+                    throw RecordValidationError(collection: collection.name, fields: [name: FieldError("validation_unknown_field", "Not a file field.")])
                 }
                 body.files[field, default: []] += uploads
                 if !name.hasSuffix("+") { body.modifiers.replacing.insert(field) }
@@ -57,7 +57,7 @@ struct RecordBody {
     }
 
     /// The body of a JSON request, already parsed.
-    init(json object: [String: JSONValue], collection: Collection) {
+    init(json object: [String: JSONValue], collection: CollectionModel) {
         for (key, value) in object { set(key, value, collection) }
     }
 
@@ -70,7 +70,7 @@ struct RecordBody {
 
     /// Resolves the file modifiers against the record as it is (for an update): removals and
     /// replacements become the list of stored names to keep.
-    mutating func resolveFiles(existing: Record, collection: Collection) {
+    mutating func resolveFiles(existing: RecordModel, collection: CollectionModel) {
         values = modifiers.resolve(values, existing: existing, collection: collection)
     }
 
@@ -79,7 +79,7 @@ struct RecordBody {
         name.hasSuffix("+") || name.hasSuffix("-") ? String(name.dropLast()) : name
     }
 
-    private mutating func set(_ key: String, _ value: JSONValue, _ collection: Collection) {
+    private mutating func set(_ key: String, _ value: JSONValue, _ collection: CollectionModel) {
         if !modifiers.takeRemoval(key, value, in: collection) { values[key] = value }
     }
 

@@ -1,6 +1,6 @@
 import BurgCore
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
 import BurgCore
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// The schema of a Burg database as an ordered, append-only list of named migrations.
@@ -11,7 +11,7 @@ import SystemPackage
 public struct StoreMigrations: Sendable {
     struct Migration: Sendable {
         var identifier: String
-        var body: @Sendable (Database) throws -> Void
+        var body: @Sendable (StoreTransaction) throws -> Void
     }
 
     private(set) var migrations: [Migration] = []
@@ -19,7 +19,7 @@ public struct StoreMigrations: Sendable {
     public init() {}
 
     /// Appends a migration. Identifiers must be unique; by convention `"<module>.<nnnn>-<what>"`.
-    public mutating func append(_ identifier: String, _ body: @escaping @Sendable (Database) throws -> Void) {
+    public mutating func append(_ identifier: String, _ body: @escaping @Sendable (StoreTransaction) throws -> Void) {
         precondition(!migrations.contains { $0.identifier == identifier }, "duplicate migration \(identifier)")
         migrations.append(Migration(identifier: identifier, body: body))
     }
@@ -50,7 +50,7 @@ public struct StoreMigrations: Sendable {
     var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in migrations {
-            migrator.registerMigration(migration.identifier, migrate: migration.body)
+            migrator.registerMigration(migration.identifier) { db in try migration.body(StoreTransaction(db)) }
         }
         return migrator
     }

@@ -1,6 +1,6 @@
 import BurgCore
 import Foundation
-import GRDB
+internal import GRDB
 import Logging
 import SystemPackage
 import Synchronization
@@ -150,7 +150,7 @@ public final class Store: Sendable {
     /// Errors: ``StoreError`` for SQLite errors (`.busy` when the retry deadline passed, `.constraint`...);
     /// an error `body` throws itself is rethrown unchanged, after rolling back.
     @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
-    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+    public func write<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try retrying(sleep: { duration in Self.sleepBlocking(duration) }) {
             try pool.writeWithoutTransaction { db in try immediateTransaction(db, body) }
         }
@@ -158,7 +158,7 @@ public final class Store: Sendable {
 
     /// Async variant of ``write(_:)``: the closure runs on the store's writer thread and backoffs sleep
     /// without blocking a thread.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         var attempt = 0
         let start = ContinuousClock.now
         while true {
@@ -176,11 +176,11 @@ public final class Store: Sendable {
     /// (`VACUUM` and some `PRAGMA`s must run outside one), with the same retry as ``write(_:)``. A
     /// transaction `body` leaves open after an error is rolled back.
     @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
-    public func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+    public func writeWithoutTransaction<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try retrying(sleep: { duration in Self.sleepBlocking(duration) }) {
             try pool.writeWithoutTransaction { db in
                 do {
-                    return try body(db)
+                    return try body(StoreTransaction(db))
                 } catch {
                     if db.isInsideTransaction { try? db.rollback() }
                     throw error
@@ -223,14 +223,14 @@ public final class Store: Sendable {
     /// `BEGIN IMMEDIATE` takes the write lock before the closure reads anything, so that no other
     /// connection can commit between this transaction's reads and its writes: SQLITE_BUSY_SNAPSHOT
     /// cannot happen, and a lock wait happens at BEGIN where nothing is lost by waiting.
-    private func immediateTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+    private func immediateTransaction<T>(_ db: Database, _ body: (StoreTransaction) throws -> T) throws -> T {
         let asked = ContinuousClock.now
         var locked = asked
         var bodyDone = asked
         var result: T?
         try db.inTransaction(.immediate) {
             locked = ContinuousClock.now
-            result = try body(db)
+            result = try body(StoreTransaction(db))
             bodyDone = ContinuousClock.now
             return .commit
         }
@@ -250,7 +250,7 @@ public final class Store: Sendable {
     /// concurrent with other reads and with writes. A read that lasts longer than
     /// ``StoreConfiguration/slowReadThreshold`` is logged with its slowest statement.
     @available(*, noasync, message: "blocks its thread: use the async overload, or run it on the blocking pool")
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+    public func read<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         let start = ContinuousClock.now
         do {
             return try pool.read { db in try observedRead(db, start: start, body) }
@@ -260,7 +260,7 @@ public final class Store: Sendable {
     }
 
     /// Async variant of ``read(_:)``.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
             return try await pool.read { db in try self.observedRead(db, start: start, body) }
@@ -272,10 +272,10 @@ public final class Store: Sendable {
     /// Runs a read closure inside its transaction, timing it and, when a slow-read threshold is set,
     /// profiling its statements so that a slow one can be named.
     private func observedRead<T>(
-        _ db: Database, start: ContinuousClock.Instant, _ body: (Database) throws -> T
+        _ db: Database, start: ContinuousClock.Instant, _ body: (StoreTransaction) throws -> T
     ) throws -> T {
         guard let threshold = configuration.slowReadThreshold else {
-            let result = try body(db)
+            let result = try body(StoreTransaction(db))
             recorder.recordRead(duration: ContinuousClock.now - start)
             return result
         }
@@ -286,7 +286,7 @@ public final class Store: Sendable {
             if let observer, case .profile(let statement, _) = event { observer(statement.expandedSQL) }
         }
         defer { Self.observeStatements(db, observer) }
-        let result = try body(db)
+        let result = try body(StoreTransaction(db))
         let duration = ContinuousClock.now - start
         recorder.recordRead(duration: duration)
         if duration > threshold { logSlowRead(duration: duration, slowest: slowest) }
@@ -350,7 +350,7 @@ public final class Store: Sendable {
                 try write { db in
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO _burg_meta (key, value) VALUES ('migrated_by', ?)",
-                        arguments: [BurgVersion.current])
+                        arguments: [.text(BurgVersion.current)])
                 }
                 logger.info(
                     "migrated database", metadata: ["database": "\(path)", "applied": "\(version.pending)"])

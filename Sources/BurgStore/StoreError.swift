@@ -4,7 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// Why a ``Store`` operation failed: what happened, to which database, and what to do about it.

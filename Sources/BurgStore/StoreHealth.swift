@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// A store's health: what was checked, a verdict, and the reasons for it in words an operator can act

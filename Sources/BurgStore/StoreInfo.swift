@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// Facts about a store's database that cost nothing to gather: sizes, modes, versions. `burg db info`

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import Synchronization
 
 extension Store {
@@ -15,10 +15,10 @@ extension Store {
     /// them (as serial transactions would). Like ``write(_:)``'s closure, `body` may run more than once.
     /// Never call it from inside another write of this store (it would wait for itself).
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func groupedWrite<T>(_ body: (Database) throws -> T) throws -> T {
+    public func groupedWrite<T>(_ body: (StoreTransaction) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: T?
-            let pending = PendingWrite { db in result = try body(db) }
+            let pending = PendingWrite { db in result = try body(StoreTransaction(db)) }
             try writeGroup.submit(pending, store: self)
             guard let result else { preconditionFailure("a grouped write returned without running its body") }
             return result
@@ -30,10 +30,10 @@ extension Store {
     /// starts on the store's group queue (a serial dispatch queue, outside Swift's cooperative pool),
     /// which keeps leading while async writes keep coming and hands the lead to a blocking caller
     /// whose write comes next.
-    public func groupedWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func groupedWrite<T: Sendable>(_ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let slot = ResultSlot<T>()
-            let pending = PendingWrite({ db in slot.value = try body(db) }, resume: { pending in
+            let pending = PendingWrite({ db in slot.value = try body(StoreTransaction(db)) }, resume: { pending in
                 if let error = pending.error {
                     continuation.resume(throwing: error)
                 } else if let value = slot.value {

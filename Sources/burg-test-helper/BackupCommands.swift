@@ -17,7 +17,7 @@ struct AccountTransfers: ParsableCommand {
         var count = 0
         say("ready")
         while true {
-            try store.write { db in try AccountsSchema.transfer(db, using: &generator) }
+            try store.write { db in try AccountsSchema.transfer(db.sqlite, using: &generator) }
             count += 1
             if count % 200 == 0 { say("transfers \(count)") }
         }

@@ -42,7 +42,7 @@ struct StoreIncrement: ParsableCommand {
         let opened = store.statistics  // opening may have written (migrations)
         for _ in 0..<count {
             do {
-                _ = try store.write { db in try CounterSchema.increment(db, pid: pid) }
+                _ = try store.write { db in try CounterSchema.increment(db.sqlite, pid: pid) }
             } catch {
                 say("error: \(error)")
                 throw ExitCode(1)
@@ -65,7 +65,7 @@ struct StoreWriterLoop: ParsableCommand {
         let pid = getpid()
         say("ready")
         while true {
-            let value = try store.write { db in try CounterSchema.increment(db, pid: pid, payloadBytes: payloadBytes) }
+            let value = try store.write { db in try CounterSchema.increment(db.sqlite, pid: pid, payloadBytes: payloadBytes) }
             say("acked \(value)")
         }
     }
@@ -80,7 +80,7 @@ struct StoreHoldSnapshot: ParsableCommand {
     func run() throws {
         let store = try self.store.open()
         try store.read { db in
-            let value = try CounterSchema.value(db)
+            let value = try CounterSchema.value(db.sqlite)
             say("holding \(value)")
             usleep(UInt32(seconds * 1_000_000))
         }

@@ -54,9 +54,9 @@ struct CollectionsCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try RecordsCLI.readInput(file)
-                let collection: Collection
+                let collection: CollectionModel
                 do {
-                    collection = try JSONDecoder().decode(Collection.self, from: data)
+                    collection = try JSONDecoder().decode(CollectionModel.self, from: data)
                 } catch {
                     throw CLIInputError(message: "\(file) is not a collection definition: \(error)")
                 }

@@ -4,7 +4,6 @@ import BurgJobs
 import BurgRecords
 import BurgStore
 import Foundation
-import GRDB
 import SystemPackage
 
 /// The job kinds of this executable: BurgJobs knows only `noop`; kinds that use other modules live here,
@@ -120,7 +119,7 @@ struct TestRecordIDJob: JobKind {
         let id = context.jobID
         try await store.write { db in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS _test_job_ids (id INTEGER PRIMARY KEY, runs INTEGER NOT NULL)")
-            try db.execute(sql: "INSERT INTO _test_job_ids (id, runs) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET runs = runs + 1", arguments: [id])
+            try db.execute(sql: "INSERT INTO _test_job_ids (id, runs) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET runs = runs + 1", arguments: [.integer(id)])
         }
         return nil
     }

@@ -42,7 +42,7 @@ struct SuperuserCommand: AsyncParsableCommand {
                 do {
                     let record = try await auth.upsertSuperuser(email: email, password: secret)
                     print("superuser \(email.lowercased()) saved (id \(record.id)); superusers: \(try await auth.superuserCount())")
-                } catch let error as BurgRecords.ValidationError {
+                } catch let error as RecordValidationError {
                     printError(error.description)
                     throw ExitCode(ExitStatus.dataError)
                 }

@@ -35,7 +35,7 @@ struct AuthFixture {
     }
 
     @discardableResult
-    func user(_ email: String, _ password: String = "correct horse") async throws -> BurgRecords.Record {
+    func user(_ email: String, _ password: String = "correct horse") async throws -> RecordModel {
         try await auth.createRecord(collection: "users", values: [
             "email": .string(email), "password": .string(password), "passwordConfirm": .string(password),
         ])

@@ -104,7 +104,7 @@ import Testing
         let user = try await fixture.user("ada@example.com")
         let first = try await fixture.auth.authWithPassword(collection: "users", identity: "ada@example.com", password: "correct horse", clientIP: "10.0.0.1")
 
-        let missingOld = await #expect(throws: ValidationError.self) {
+        let missingOld = await #expect(throws: RecordValidationError.self) {
             try await fixture.auth.updateRecord(collection: "users", id: user.id, values: [
                 "password": .string("battery staple"), "passwordConfirm": .string("battery staple"),
             ], by: first.identity)
@@ -164,24 +164,24 @@ import Testing
 
     @Test func newAuthRecordsReportEveryProblemAtOnceAndCannotSetSystemFields() async throws {
         let fixture = try await AuthFixture()
-        let invalid = await #expect(throws: ValidationError.self) {
+        let invalid = await #expect(throws: RecordValidationError.self) {
             try await fixture.auth.createRecord(collection: "users", values: ["password": .string("short"), "passwordConfirm": .string("other")])
         }
         #expect(Set(invalid?.fields.keys.map { $0 } ?? []) == ["email", "password", "passwordConfirm"])
         #expect(invalid?.fields["password"]?.code == "validation_length_out_of_range")
-        #expect(try await fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") } == 0)
+        #expect(try await fixture.store.read { db in try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM users") } == 0)
 
         let user = try await fixture.auth.createRecord(collection: "users", values: [
             "email": .string("ada@example.com"), "password": .string("correct horse"), "passwordConfirm": .string("correct horse"),
             "verified": .bool(true), "tokenKey": .string("chosen"),
         ])
         #expect(user.values["verified"] == .bool(false), "only superusers may verify")
-        let tokenKey = try await fixture.store.read { db in try String.fetchOne(db, sql: "SELECT tokenKey FROM users") }
+        let tokenKey = try await fixture.store.read { db in try String.fetchOne(db.sqlite, sql: "SELECT tokenKey FROM users") }
         #expect(tokenKey != "chosen")
-        let stored = try await fixture.store.read { db in try String.fetchOne(db, sql: "SELECT password FROM users") }
+        let stored = try await fixture.store.read { db in try String.fetchOne(db.sqlite, sql: "SELECT password FROM users") }
         #expect(stored?.hasPrefix("$2") == true && stored?.contains("correct horse") == false)
 
-        let duplicate = await #expect(throws: ValidationError.self) { try await fixture.user("ADA@example.com") }
+        let duplicate = await #expect(throws: RecordValidationError.self) { try await fixture.user("ADA@example.com") }
         #expect(duplicate?.fields["email"]?.code == "validation_not_unique")
         await #expect(throws: AuthError.self) {
             try await fixture.auth.createRecord(collection: "nope", values: ["email": .string("x@example.com")])
@@ -211,7 +211,7 @@ import Testing
         #expect(try await fixture.auth.superuserCount() == 1)
         await #expect(throws: AuthError.self) { try await fixture.auth.verify(token: first.token) }
         _ = try await fixture.auth.authWithPassword(collection: "_superusers", identity: "root@example.com", password: "second password", clientIP: "127.0.0.1")
-        await #expect(throws: ValidationError.self) { try await fixture.auth.upsertSuperuser(email: "root@example.com", password: "short") }
+        await #expect(throws: RecordValidationError.self) { try await fixture.auth.upsertSuperuser(email: "root@example.com", password: "short") }
     }
 
     @Test func passwordsNeverReachTheAuditLog() async throws {
@@ -224,7 +224,7 @@ import Testing
         ], by: session.identity)
         try await fixture.auth.upsertSuperuser(email: "root@example.com", password: "secret-root-4")
         let dump = try await fixture.store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM _audit").map { $0.description }.joined(separator: "\n")
+            try Row.fetchAll(db.sqlite, sql: "SELECT * FROM _audit").map { $0.description }.joined(separator: "\n")
         }
         #expect(!dump.isEmpty)
         #expect(!dump.contains("secret-"))

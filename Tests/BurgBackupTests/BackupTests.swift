@@ -62,7 +62,7 @@ func sha256(_ path: FilePath) throws -> String {
         let store = try Store(StoreConfiguration(dataDirectory: dataDir), migrations: migrations)
         var name = Field(name: "name", type: .text)
         name.required = true
-        _ = try await CollectionRegistry(store: store).create(Collection(name: "patients", fields: [name, Field(name: "born", type: .date)]))
+        _ = try await CollectionRegistry(store: store).create(CollectionModel(name: "patients", fields: [name, Field(name: "born", type: .date)]))
         let records = RecordStore(store: store)
         for index in 0..<250 { try await records.create("patients", ["name": .string("Patient \(index)"), "born": .string("1980-01-01 00:00:00.000Z")]) }
         let storage = dataDir.appending("storage/pbc_patients/abc123")

@@ -107,10 +107,10 @@ struct JobsFixture {
         let scheduler = JobScheduler(queue: fixture.queue)
         try scheduler.save(JobSchedule(name: "every-minute", cron: "* * * * *", kind: "noop"))
         // Make the next slot due now, for everyone at once.
-        try await fixture.store.write { db in try db.execute(sql: "UPDATE _job_schedules SET next_slot = ?", arguments: [Date().timeIntervalSince1970 - 1]) }
+        try await fixture.store.write { db in try db.sqlite.execute(sql: "UPDATE _job_schedules SET next_slot = ?", arguments: [Date().timeIntervalSince1970 - 1]) }
         let processes = try (0..<3).map { _ in try ChildProcess.helper("job-scheduler-tick", "--data-dir", fixture.dir.path.string, "--times", "20") }
         for process in processes { #expect(try await process.wait() == 0, "\(process.standardError)") }
-        let fired = try await fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _job_schedule_fires") ?? 0 }
+        let fired = try await fixture.store.read { db in try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _job_schedule_fires") ?? 0 }
         let jobs = try await fixture.queue.list(kind: "noop").totalItems
         #expect(fired == 1 && jobs == 1)
     }
@@ -138,7 +138,7 @@ struct JobsFixture {
         let fixture = try JobsFixture()
         let error = #expect(throws: JobError.self) { try JobScheduler(queue: fixture.queue).save(JobSchedule(name: "x", cron: cron, kind: "noop")) }
         #expect(error?.code == .invalidSchedule)
-        #expect(try fixture.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM _job_schedules") } == 0)
+        #expect(try fixture.store.read { db in try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM _job_schedules") } == 0)
     }
 
     @Test func cronExpressionsFindTheirNextSlot() throws {

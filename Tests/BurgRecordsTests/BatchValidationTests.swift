@@ -10,7 +10,7 @@ import Testing
     /// 200 records stored under a lax schema, then the schema made strict: 40 lack a code, 20 have a bad one.
     static func populated() throws -> RecordsFixture {
         let fixture = try RecordsFixture()
-        try fixture.collections.create(Collection(name: "parts", fields: [Field(name: "code", type: .text), Field(name: "qty", type: .number)]))
+        try fixture.collections.create(CollectionModel(name: "parts", fields: [Field(name: "code", type: .text), Field(name: "qty", type: .number)]))
         for index in 0..<200 {
             let code = index % 5 == 0 ? "" : index % 8 == 1 ? "bad-\(index)" : "P\(index)"
             try fixture.records.create("parts", ["code": .string(code), "qty": .number(Double(index))], id: String(format: "p%014d", index))
@@ -55,9 +55,9 @@ import Testing
     @Test func aRecordWhoseCheckHangsIsTimedOutWhileTheRestOfTheBatchFinishes() throws {
         var code = Field(name: "code", type: .text)
         code.pattern = "^(a+)+$"  // catastrophic backtracking on "aaa…ab"
-        let collection = Collection(name: "codes", fields: [code])
+        let collection = CollectionModel(name: "codes", fields: [code])
         var records = (0..<300).map { index in
-            BurgRecords.Record(id: String(format: "c%014d", index), collectionId: collection.id, collectionName: "codes", created: "", updated: "",
+            RecordModel(id: String(format: "c%014d", index), collectionId: collection.id, collectionName: "codes", created: "", updated: "",
                    values: ["code": .string(String(repeating: "a", count: 1 + index % 20))])
         }
         // About 4 s of backtracking on this machine (each extra pair of characters quadruples it).
@@ -77,10 +77,10 @@ import Testing
         let fixture = try RecordsFixture()
         var code = Field(name: "code", type: .text)
         code.pattern = "^(a+)+$"
-        let collection = Collection(name: "codes", fields: [code])
+        let collection = CollectionModel(name: "codes", fields: [code])
         // Each record takes ~15 ms, so the batch would run for seconds.
         let records = (0..<400).map { index in
-            BurgRecords.Record(id: String(format: "c%014d", index), collectionId: collection.id, collectionName: "codes", created: "", updated: "",
+            RecordModel(id: String(format: "c%014d", index), collectionId: collection.id, collectionName: "codes", created: "", updated: "",
                    values: ["code": .string(String(repeating: "a", count: 18) + "b")])
         }
         let cancellation = BatchCancellation()

@@ -21,12 +21,12 @@ struct RecordsFixture {
 
     func columns(_ table: String) throws -> [String: String] {
         try store.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?)", arguments: [table])
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db.sqlite, sql: "SELECT name, type FROM pragma_table_info(?)", arguments: [table])
                 .map { ($0["name"] as String, $0["type"] as String) })
         }
     }
 
-    static func patients() -> Collection {
+    static func patients() -> CollectionModel {
         var number = Field(name: "patient_number", type: .text)
         number.required = true
         number.unique = true
@@ -48,7 +48,7 @@ struct RecordsFixture {
         tags.values = ["vip", "new", "allergy"]
         tags.maxSelect = 3
         let notes = Field(name: "notes", type: .json)
-        return Collection(name: "patients", fields: [number, name, email, sex, born, visits, consent, tags, notes])
+        return CollectionModel(name: "patients", fields: [number, name, email, sex, born, visits, consent, tags, notes])
     }
 }
 
@@ -63,27 +63,27 @@ struct RecordsFixture {
         #expect(columns["consent"] == "INTEGER")
         #expect(columns.count == 12)
         let indexes = try fixture.store.read { db in
-            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'patients' AND sql IS NOT NULL")
+            try String.fetchAll(db.sqlite, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'patients' AND sql IS NOT NULL")
         }
         #expect(indexes.contains { $0.contains("UNIQUE") && $0.contains("\"patient_number\"") })
         #expect(try fixture.collections.get("PATIENTS").name == "patients")  // names are case-insensitive
     }
 
     @Test(arguments: [
-        (Collection(name: "9lives", fields: []), SchemaError.Code.invalidName),
-        (Collection(name: "_secret", fields: []), .invalidName),
-        (Collection(name: "sqlite_x", fields: []), .invalidName),
-        (Collection(name: "a\"; DROP TABLE x; --", fields: []), .invalidName),
-        (Collection(name: "t", fields: [Field(name: "id", type: .text)]), .reservedName),
-        (Collection(name: "t", fields: [Field(name: "a", type: .text), Field(id: "other", name: "A", type: .number)]), .duplicateField),
-        (Collection(name: "t", fields: [Field(name: "s", type: .select)]), .invalidOptions),
-        (Collection(name: "t", fields: [Field(name: "r", type: .relation)]), .invalidOptions),
+        (CollectionModel(name: "9lives", fields: []), SchemaError.Code.invalidName),
+        (CollectionModel(name: "_secret", fields: []), .invalidName),
+        (CollectionModel(name: "sqlite_x", fields: []), .invalidName),
+        (CollectionModel(name: "a\"; DROP TABLE x; --", fields: []), .invalidName),
+        (CollectionModel(name: "t", fields: [Field(name: "id", type: .text)]), .reservedName),
+        (CollectionModel(name: "t", fields: [Field(name: "a", type: .text), Field(id: "other", name: "A", type: .number)]), .duplicateField),
+        (CollectionModel(name: "t", fields: [Field(name: "s", type: .select)]), .invalidOptions),
+        (CollectionModel(name: "t", fields: [Field(name: "r", type: .relation)]), .invalidOptions),
     ])
-    func invalidDefinitionsAreRefusedAndCreateNothing(_ collection: Collection, _ code: SchemaError.Code) throws {
+    func invalidDefinitionsAreRefusedAndCreateNothing(_ collection: CollectionModel, _ code: SchemaError.Code) throws {
         let fixture = try RecordsFixture()
         let error = #expect(throws: SchemaError.self) { try fixture.collections.create(collection) }
         #expect(error?.code == code)
-        let tables = try fixture.store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'") }
+        let tables = try fixture.store.read { db in try String.fetchAll(db.sqlite, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'") }
         #expect(tables.isEmpty)
     }
 
@@ -91,14 +91,14 @@ struct RecordsFixture {
         let fixture = try RecordsFixture()
         var relation = Field(name: "customer", type: .relation)
         relation.collection = "customers"
-        let error = #expect(throws: SchemaError.self) { try fixture.collections.create(Collection(name: "orders", fields: [relation])) }
+        let error = #expect(throws: SchemaError.self) { try fixture.collections.create(CollectionModel(name: "orders", fields: [relation])) }
         #expect(error?.message.contains("does not exist") == true)
     }
 
     @Test func schemaChangesOnAPopulatedCollectionKeepEveryValue() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())
-        var created: [BurgRecords.Record] = []
+        var created: [RecordModel] = []
         for index in 0..<50 {
             created.append(try fixture.records.create("patients", [
                 "patient_number": .string("P\(index)"), "name": .string("Name \(index)"), "visits": .number(Double(index)),
@@ -108,7 +108,7 @@ struct RecordsFixture {
         var changed = RecordsFixture.patients()
         changed.fields[1].name = "full_name"  // rename: same id
         changed.fields.append(Field(name: "insurance", type: .text))  // add
-        changed.indexes = [Collection.Index(name: "by_visits", fields: ["visits"])]
+        changed.indexes = [CollectionModel.Index(name: "by_visits", fields: ["visits"])]
         try fixture.collections.update("patients", to: changed)
 
         let page = try fixture.records.list("patients", { var q = ListQuery(); q.perPage = 500; return q }())
@@ -157,10 +157,10 @@ struct RecordsFixture {
 
     @Test func deletingACollectionWithRecordsOrReferencesIsRefusedUnlessForced() throws {
         let fixture = try RecordsFixture()
-        try fixture.collections.create(Collection(name: "customers", fields: [Field(name: "name", type: .text)]))
+        try fixture.collections.create(CollectionModel(name: "customers", fields: [Field(name: "name", type: .text)]))
         var relation = Field(name: "customer", type: .relation)
         relation.collection = "customers"
-        try fixture.collections.create(Collection(name: "orders", fields: [relation]))
+        try fixture.collections.create(CollectionModel(name: "orders", fields: [relation]))
         try fixture.records.create("customers", ["name": "ACME"])
 
         #expect(throws: SchemaError.self) { try fixture.collections.delete("customers") }

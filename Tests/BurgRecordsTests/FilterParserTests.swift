@@ -115,7 +115,7 @@ struct TestFields: FilterFieldResolver {
     func ids(_ filter: String, context: FilterContext = FilterContext()) throws -> [String] {
         let compiled = try FilterSQL.compile(filter, fields: TestFields(), context: context)
         return try database.read { db in
-            try String.fetchAll(db, sql: "SELECT \"t\".id FROM t WHERE \(compiled.sql) ORDER BY id", arguments: compiled.arguments)
+            try String.fetchAll(db, sql: "SELECT \"t\".id FROM t WHERE \(compiled.sql) ORDER BY id", arguments: StatementArguments(compiled.arguments))
         }
     }
 

@@ -121,8 +121,8 @@ import Testing
             let node = Self.randomNode(depth: 3, &rng)
             let compiled = try FilterSQL.compile(node.text, fields: TestFields())
             let (selected, count) = try database.read { db in
-                (try String.fetchAll(db, sql: "SELECT id FROM t WHERE \(compiled.sql) ORDER BY id", arguments: compiled.arguments),
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t WHERE \(compiled.sql)", arguments: compiled.arguments)!)
+                (try String.fetchAll(db, sql: "SELECT id FROM t WHERE \(compiled.sql) ORDER BY id", arguments: StatementArguments(compiled.arguments)),
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t WHERE \(compiled.sql)", arguments: StatementArguments(compiled.arguments))!)
             }
             let expected = rows.filter { node.evaluate($0) == true }.map(\.id)
             #expect(selected == expected, "filter \(node.text)")

@@ -15,7 +15,7 @@ import Testing
         let fixture = try RecordsFixture()
         var name = Field(name: "name", type: .text)
         name.searchable = true
-        try fixture.collections.create(Collection(
+        try fixture.collections.create(CollectionModel(
             name: "people", fields: [name, Field(name: "age", type: .number), Field(name: "active", type: .bool)]))
         // Stored columns are never NULL: an unset text is "", a number 0, a bool false.
         let rows = (0..<240).map { index in

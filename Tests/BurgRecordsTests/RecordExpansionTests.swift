@@ -36,13 +36,13 @@ import Testing
                 field.maxSelect = maxSelect
                 return field
             }
-            let open = Collection.Rules(list: "", view: "", create: "", update: "", delete: "")
-            try collections.create(Collection(name: "regions", fields: [Field(name: "name", type: .text), Field(name: "secret", type: .bool)],
+            let open = CollectionModel.Rules(list: "", view: "", create: "", update: "", delete: "")
+            try collections.create(CollectionModel(name: "regions", fields: [Field(name: "name", type: .text), Field(name: "secret", type: .bool)],
                                               rules: .init(list: "", view: "secret = false")))
-            try collections.create(Collection(name: "teams", fields: [Field(name: "name", type: .text), relation("region", "regions")], rules: open))
-            try collections.create(Collection(name: "authors", fields: [Field(name: "name", type: .text), relation("team", "teams")], rules: open))
-            try collections.create(Collection(name: "tags", fields: [Field(name: "name", type: .text)], rules: open))
-            try collections.create(Collection(name: "posts", fields: [Field(name: "title", type: .text), relation("author", "authors"),
+            try collections.create(CollectionModel(name: "teams", fields: [Field(name: "name", type: .text), relation("region", "regions")], rules: open))
+            try collections.create(CollectionModel(name: "authors", fields: [Field(name: "name", type: .text), relation("team", "teams")], rules: open))
+            try collections.create(CollectionModel(name: "tags", fields: [Field(name: "name", type: .text)], rules: open))
+            try collections.create(CollectionModel(name: "posts", fields: [Field(name: "title", type: .text), relation("author", "authors"),
                                                                        relation("tags", "tags", maxSelect: 5)], rules: open))
             let regions = try (0..<4).map { try records.create("regions", ["name": .string("r\($0)"), "secret": .bool($0 == 3)]).id }
             let teams = try (0..<8).map { try records.create("teams", ["name": .string("t\($0)"), "region": .string(regions[$0 % 4])]).id }

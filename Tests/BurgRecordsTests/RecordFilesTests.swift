@@ -20,7 +20,7 @@ import Testing
         photos.mimeTypes = ["image/png", "image/jpeg"]
         var scan = Field(name: "scan", type: .file)
         scan.maxSize = 40 << 20
-        try fixture.collections.create(Collection(name: "patients", fields: [Field(name: "name", type: .text), photos, scan], id: "pbc_patients"))
+        try fixture.collections.create(CollectionModel(name: "patients", fields: [Field(name: "name", type: .text), photos, scan], id: "pbc_patients"))
         return fixture
     }
 
@@ -75,17 +75,17 @@ import Testing
             (["name": [FileUpload(filename: "a.png", source: .bytes(Self.png))]], "name", "validation_unknown_field"),
         ]
         for (uploads, field, code) in cases {
-            let error = #expect(throws: ValidationError.self) { try fixture.records.create("patients", ["name": "Ann"], files: uploads) }
+            let error = #expect(throws: RecordValidationError.self) { try fixture.records.create("patients", ["name": "Ann"], files: uploads) }
             #expect(error?.fields[field]?.code == code, "\(code)")
         }
         // A valid upload with an invalid other value: refused before any file is written.
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RecordValidationError.self) {
             try fixture.records.create("patients", ["name": .array(["not", "a text"])], files: ["photos": [FileUpload(filename: "a.png", source: .bytes(Self.png))]])
         }
         // Stored names cannot be set or pointed elsewhere by a client.
-        #expect(throws: ValidationError.self) { try fixture.records.create("patients", ["photos": .array(["../../data.db"])]) }
+        #expect(throws: RecordValidationError.self) { try fixture.records.create("patients", ["photos": .array(["../../data.db"])]) }
         let record = try fixture.records.create("patients", ["name": "Bob"])
-        #expect(throws: ValidationError.self) { try fixture.records.update("patients", id: record.id, ["photos": .array(["other_abc.png"])]) }
+        #expect(throws: RecordValidationError.self) { try fixture.records.update("patients", id: record.id, ["photos": .array(["other_abc.png"])]) }
         #expect(storedFiles(fixture).isEmpty)
         #expect(try fixture.records.list("patients", ListQuery()).totalItems == 1)
     }

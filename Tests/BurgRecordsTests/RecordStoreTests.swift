@@ -8,7 +8,7 @@ import Testing
     @Test func validationReportsEveryFieldErrorAtOnceAndStoresNothing() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())
-        let error = #expect(throws: ValidationError.self) {
+        let error = #expect(throws: RecordValidationError.self) {
             try fixture.records.create("patients", [
                 "patient_number": "X1", "email": "not-an-email", "sex": "q", "visits": .number(1.5),
                 "tags": .array(["vip", "new", "allergy", "vip2"]), "born": "31/12/2020", "unknown": "x",
@@ -40,7 +40,7 @@ import Testing
         await #expect(throws: BurgRecords.RecordError.self) {
             _ = try await fixture.records.create("patients", ["patient_number": "P2", "name": "Ann"]) { _ in onlyBob }
         }
-        await #expect(throws: ValidationError.self) {
+        await #expect(throws: RecordValidationError.self) {
             _ = try await fixture.records.create("patients", ["patient_number": "P3"]) { _ in nil }
         }
         let (collection, created) = try await fixture.records.create("patients", ["patient_number": "P4", "name": "Bob"]) { collection in
@@ -55,7 +55,7 @@ import Testing
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())
         try fixture.records.create("patients", ["patient_number": "P1", "name": "Ann"])
-        let error = #expect(throws: ValidationError.self) {
+        let error = #expect(throws: RecordValidationError.self) {
             try fixture.records.create("patients", ["patient_number": "P1", "name": "Bob"])
         }
         #expect(error?.fields["patient_number"]?.code == "validation_not_unique")
@@ -117,10 +117,10 @@ import Testing
 
     @Test func filtersFollowRelationPaths() throws {
         let fixture = try RecordsFixture()
-        try fixture.collections.create(Collection(name: "customers", fields: [Field(name: "name", type: .text)]))
+        try fixture.collections.create(CollectionModel(name: "customers", fields: [Field(name: "name", type: .text)]))
         var relation = Field(name: "customer", type: .relation)
         relation.collection = "customers"
-        try fixture.collections.create(Collection(name: "orders", fields: [relation, Field(name: "qty", type: .number)]))
+        try fixture.collections.create(CollectionModel(name: "orders", fields: [relation, Field(name: "qty", type: .number)]))
         let acme = try fixture.records.create("customers", ["name": "ACME"])
         let initech = try fixture.records.create("customers", ["name": "Initech"])
         try fixture.records.create("orders", ["customer": .string(acme.id), "qty": .number(5)])
@@ -133,7 +133,7 @@ import Testing
 
     @Test func aCursorContinuesAfterItsRecordEvenWhenRecordsAreAddedBeforeIt() throws {
         let fixture = try RecordsFixture()
-        try fixture.collections.create(Collection(name: "items", fields: [Field(name: "n", type: .number)]))
+        try fixture.collections.create(CollectionModel(name: "items", fields: [Field(name: "n", type: .number)]))
         for n in 0..<10 { try fixture.records.create("items", ["n": .number(Double(n * 10))]) }
         var query = ListQuery()
         query.sort = "n"

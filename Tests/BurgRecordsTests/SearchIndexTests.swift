@@ -8,12 +8,12 @@ import Testing
 /// Searchable text fields: `~` is served by an FTS5 trigram index, returns exactly what a LIKE scan
 /// returns, and the index follows inserts, updates, deletes, schema changes, VACUUM and VACUUM INTO.
 @Suite struct SearchIndexTests {
-    static func notes(searchable: Bool = true) -> Collection {
+    static func notes(searchable: Bool = true) -> CollectionModel {
         var title = Field(name: "title", type: .text)
         title.searchable = searchable
         var body = Field(name: "body", type: .text)
         body.searchable = searchable
-        return Collection(name: "notes", fields: [title, body, Field(name: "pages", type: .number)])
+        return CollectionModel(name: "notes", fields: [title, body, Field(name: "pages", type: .number)])
     }
 
     func ids(_ records: RecordStore, _ filter: String) throws -> [String] {
@@ -29,7 +29,7 @@ import Testing
         let fields = CollectionFields(collection, all: try CollectionRegistry(store: store).list())
         let condition = try FilterSQL.compile(filter, fields: fields)
         return try store.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM \"notes\" WHERE \(condition.sql)", arguments: condition.arguments)
+            try Row.fetchAll(db.sqlite, sql: "EXPLAIN QUERY PLAN SELECT * FROM \"notes\" WHERE \(condition.sql)", arguments: StatementArguments(condition.arguments))
                 .map { $0["detail"] as String }.joined(separator: "; ")
         }
     }
@@ -131,7 +131,7 @@ import Testing
         #expect(try self.ids(fixture.records, "heading ~ 'needle'") == expected)
         try fixture.collections.delete("notes", force: true)
         let leftovers = try fixture.store.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE '_fts_%'")
+            try String.fetchAll(db.sqlite, sql: "SELECT name FROM sqlite_master WHERE name LIKE '_fts_%'")
         }
         #expect(leftovers.isEmpty)
     }
@@ -139,7 +139,7 @@ import Testing
     @Test func onlyTextFieldsCanBeSearchable() throws {
         var pages = Field(name: "pages", type: .number)
         pages.searchable = true
-        #expect(throws: SchemaError.self) { try Collection(name: "bad", fields: [pages]).validate() }
-        #expect(throws: SchemaError.self) { try Collection(name: "bad", fields: [Field(name: "rowid", type: .text)]).validate() }
+        #expect(throws: SchemaError.self) { try CollectionModel(name: "bad", fields: [pages]).validate() }
+        #expect(throws: SchemaError.self) { try CollectionModel(name: "bad", fields: [Field(name: "rowid", type: .text)]).validate() }
     }
 }

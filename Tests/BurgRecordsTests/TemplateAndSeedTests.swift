@@ -18,7 +18,7 @@ import Testing
         #expect(try fixture.collections.list() == before)
         // A template whose last collection clashes leaves none of the others behind.
         let other = try RecordsFixture()
-        try other.collections.create(Collection(name: template.collections.last!.name, fields: []))
+        try other.collections.create(CollectionModel(name: template.collections.last!.name, fields: []))
         #expect(throws: SchemaError.self) { try other.collections.createAll(template.collections) }
         #expect(try other.collections.list().count == 1)
     }
@@ -70,7 +70,7 @@ import Testing
         var code = Field(name: "code", type: .text)
         code.pattern = "^X-[0-9]{3}$"
         code.required = true
-        try fixture.collections.create(Collection(name: "narrow", fields: [code]))
+        try fixture.collections.create(CollectionModel(name: "narrow", fields: [code]))
         #expect(throws: SeedError.self) { try RecordSeeder(store: fixture.store).seed("narrow", count: 5) }
         #expect(try fixture.records.list("narrow", ListQuery()).totalItems == 0)
     }

@@ -5,6 +5,7 @@ import BurgTestSupport
 import Foundation
 import SystemPackage
 import Testing
+import GRDB
 
 /// Requests an attacker would send, against the server in process (on a loopback socket for bytes no
 /// client library sends): each is refused with a clear 4xx, changes nothing, and the server keeps serving.
@@ -133,7 +134,7 @@ import Testing
                 "name": "wide", "fields": .array((0...2_000).map { .object(["name": .string("f\($0)"), "type": "text"]) }),
             ])
             let tooWide = try await server.call("POST", "/api/collections", wide, token: admin)
-            #expect(tooWide.status == 400 && "\(tooWide.json)".contains("at most \(Collection.maxFields)"), "\(tooWide.json)")
+            #expect(tooWide.status == 400 && "\(tooWide.json)".contains("at most \(CollectionModel.maxFields)"), "\(tooWide.json)")
 
             let existing = try await server.call("GET", "/api/collections/notes", token: admin)
             guard case .string(let notesID)? = existing["id"] else { Issue.record("no id: \(existing.json)"); return }

@@ -4,6 +4,7 @@ import BurgTestSupport
 import Foundation
 import SystemPackage
 import Testing
+import GRDB
 
 @Suite struct DBCommandTests {
     @Test func everyDBCommandWorksWhileBurgServeRunsOnTheSameDataDirectory() throws {

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
+import GRDB
 
 @Suite struct GroupedWriteTests {
     struct Refused: Error, Equatable {
@@ -26,10 +27,10 @@ import Testing
             let outcome: String
             do {
                 let value = try store.groupedWrite { db -> Int in
-                    let value = try CounterSchema.increment(db, pid: Int32(index))
+                    let value = try CounterSchema.increment(db.sqlite, pid: Int32(index))
                     usleep(300)
                     if index % 10 == 0 { throw Refused(index: index) }
-                    try db.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: [index % 25 == 5 ? "taken" : "n\(index)"])
+                    try db.sqlite.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: [index % 25 == 5 ? "taken" : "n\(index)"])
                     return value
                 }
                 outcome = "ok \(value)"
@@ -53,8 +54,8 @@ import Testing
         #expect(Set(all.values.filter { $0.hasPrefix("ok ") }).count == succeeded)
 
         let (value, increments, names) = try store.read { db in
-            (try CounterSchema.value(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM increments") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM names") ?? 0)
+            (try CounterSchema.value(db.sqlite), try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM increments") ?? 0,
+             try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM names") ?? 0)
         }
         #expect(value == succeeded)
         #expect(increments == succeeded)
@@ -114,14 +115,14 @@ import Testing
             }
         }
         let threads = startThreads(8, 300..<400) { index in
-            let result = outcome({ try store.groupedWrite { db in try write(db, index) } }, index)
+            let result = outcome({ try store.groupedWrite { db in try write(db.sqlite, index) } }, index)
             outcomes.values.withLock { $0[index] = result }
         }
         await withTaskGroup(of: (Int, String).self) { group in
             for index in 0..<300 {
                 group.addTask {
                     do {
-                        let value = try await store.groupedWrite { db in try write(db, index) }
+                        let value = try await store.groupedWrite { db in try write(db.sqlite, index) }
                         return (index, outcome({ value }, index))
                     } catch {
                         return (index, outcome({ throw error }, index))
@@ -141,7 +142,7 @@ import Testing
         #expect(refused.allSatisfy { all[$0] == "refused" })
         let values = all.values.filter { $0.hasPrefix("ok ") }
         #expect(values.count == succeeded && Set(values).count == succeeded, "\(all.values.filter { !$0.hasPrefix("ok ") && $0 != "refused" })")
-        #expect(try await store.read { try CounterSchema.value($0) } == succeeded)
+        #expect(try await store.read { try CounterSchema.value($0.sqlite) } == succeeded)
         let statistics = store.statistics
         #expect(statistics.writes - before.writes == succeeded)
         let transactions = statistics.commitLatency.count - before.commitLatency.count
@@ -165,13 +166,13 @@ import Testing
         let started = ContinuousClock.now
         let values = Mutex<[Int]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { index in
-            if let value = try? store.groupedWrite({ db in try CounterSchema.increment(db, pid: Int32(index)) }) {
+            if let value = try? store.groupedWrite({ db in try CounterSchema.increment(db.sqlite, pid: Int32(index)) }) {
                 values.withLock { $0.append(value) }
             }
         }
         #expect(ContinuousClock.now - started >= .milliseconds(250))
         #expect(values.withLock { $0.sorted() } == Array(1...8))
-        #expect(try store.read { try CounterSchema.value($0) } == 8)
+        #expect(try store.read { try CounterSchema.value($0.sqlite) } == 8)
         #expect(store.statistics.retries + store.statistics.busyWaits > 0)
     }
 }

@@ -3,12 +3,13 @@ import BurgTestSupport
 import Foundation
 import SystemPackage
 import Testing
+import GRDB
 
 @Suite struct MaintenanceTests {
     @Test func vacuumIntoWritesACompleteCopyAndNeverOverwrites() throws {
         let dir = try TemporaryDirectory()
         let store = try openCounterStore(dir.storeConfiguration)
-        for _ in 0..<50 { _ = try store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 1000) } }
+        for _ in 0..<50 { _ = try store.write { db in try CounterSchema.increment(db.sqlite, pid: 1, payloadBytes: 1000) } }
         let target = dir.path("compact.db")
         try store.vacuum(into: target)
         let copy = try DatabaseQueue(path: target.string)
@@ -27,7 +28,7 @@ import Testing
     @Test func vacuumInPlaceShrinksAFileWithFreePagesAndKeepsTheData() throws {
         let dir = try TemporaryDirectory()
         let store = try openCounterStore(dir.storeConfiguration)
-        for _ in 0..<200 { _ = try store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 8000) } }
+        for _ in 0..<200 { _ = try store.write { db in try CounterSchema.increment(db.sqlite, pid: 1, payloadBytes: 8000) } }
         try store.write { db in try db.execute(sql: "UPDATE increments SET payload = NULL") }
         try store.checkpoint(.truncate)
         let before = try store.info()
@@ -36,7 +37,7 @@ import Testing
         let after = try store.info()
         #expect(after.databaseBytes < before.databaseBytes / 2)
         #expect(after.walBytes == 0)
-        #expect(try store.read { try CounterSchema.value($0) } == 200)
+        #expect(try store.read { try CounterSchema.value($0.sqlite) } == 200)
     }
 
     /// `serve`'s setting: commits never checkpoint (the WAL keeps every frame until a checkpoint), and a
@@ -46,12 +47,12 @@ import Testing
         var configuration = dir.storeConfiguration
         configuration.autoCheckpointPages = 0
         let store = try openCounterStore(configuration)
-        for _ in 0..<300 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 8000) } }
+        for _ in 0..<300 { _ = try await store.write { db in try CounterSchema.increment(db.sqlite, pid: 1, payloadBytes: 8000) } }
         let walPages = try await store.info().walBytes / 4096
         #expect(walPages > 1000, "commits checkpointed although autocheckpoint is off (WAL: \(walPages) pages)")
 
         // Hold the writer for a second in another task; the checkpoint must not wait for it.
-        let holding = Task.detached { try await store.write { db in _ = try CounterSchema.increment(db, pid: 2, payloadBytes: 10); usleep(1_000_000) } }
+        let holding = Task.detached { try await store.write { db in _ = try CounterSchema.increment(db.sqlite, pid: 2, payloadBytes: 10); usleep(1_000_000) } }
         try await Task.sleep(for: .milliseconds(100))
         // The blocking call itself, timed without a hop to another thread (a nested function is synchronous).
         func checkpoint() throws -> CheckpointResult { try store.checkpoint(.passive) }
@@ -60,7 +61,7 @@ import Testing
         #expect(ContinuousClock.now - start < .milliseconds(700))
         #expect(result.walFrames > 1000 && result.checkpointedFrames == result.walFrames, "\(result)")
         _ = try await holding.value
-        #expect(try await store.read { try CounterSchema.value($0) } == 301)
+        #expect(try await store.read { try CounterSchema.value($0.sqlite) } == 301)
     }
 
     @Test func theMaintenanceServiceCheckpointsUntilGracefulShutdown() async throws {
@@ -68,7 +69,7 @@ import Testing
         var configuration = dir.storeConfiguration
         configuration.walSizeLimit = 64 << 10
         let store = try openCounterStore(configuration)
-        for _ in 0..<100 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 2000) } }
+        for _ in 0..<100 { _ = try await store.write { db in try CounterSchema.increment(db.sqlite, pid: 1, payloadBytes: 2000) } }
         var maintenanceConfiguration = StoreMaintenance.Configuration()
         maintenanceConfiguration.checkpointInterval = .milliseconds(50)
         let service = StoreMaintenance(store: store, configuration: maintenanceConfiguration)

@@ -14,9 +14,9 @@ import Testing
             configuration, migrations: CounterSchema.migrations,
             logger: Logger(label: "test") { _ in captured })
         let slowSQL = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n"
-        let count = try store.read { db in try Int.fetchOne(db, sql: slowSQL) }
+        let count = try store.read { db in try Int.fetchOne(db.sqlite, sql: slowSQL) }
         #expect(count == 3_000_000)
-        _ = try store.read { db in try CounterSchema.value(db) }  // fast: not logged
+        _ = try store.read { db in try CounterSchema.value(db.sqlite) }  // fast: not logged
 
         let warnings = captured.entries.filter { $0.level == .warning }
         #expect(warnings.count == 1)

@@ -25,10 +25,10 @@ import Testing
             let store = try openCounterStore(dir.storeConfiguration)
             let (integrity, value, rows, maxLogged) = try store.read { db in
                 (
-                    try String.fetchAll(db, sql: "PRAGMA integrity_check"),
-                    try CounterSchema.value(db),
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM increments") ?? -1,
-                    try Int.fetchOne(db, sql: "SELECT MAX(value) FROM increments") ?? -1
+                    try String.fetchAll(db.sqlite, sql: "PRAGMA integrity_check"),
+                    try CounterSchema.value(db.sqlite),
+                    try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM increments") ?? -1,
+                    try Int.fetchOne(db.sqlite, sql: "SELECT MAX(value) FROM increments") ?? -1
                 )
             }
             #expect(integrity == ["ok"], "round \(round)")

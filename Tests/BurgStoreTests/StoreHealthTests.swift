@@ -54,7 +54,7 @@ import Testing
         try holder.waitForLine { $0.hasPrefix("holding") }
 
         for _ in 0..<300 {
-            _ = try store.write { db in try CounterSchema.increment(db, pid: 1, payloadBytes: 4096) }
+            _ = try store.write { db in try CounterSchema.increment(db.sqlite, pid: 1, payloadBytes: 4096) }
         }
         #expect(store.statistics.failedWrites == 0)
         let maintenance = StoreMaintenance(store: store)
@@ -75,7 +75,7 @@ import Testing
         let after = maintenance.tick()
         #expect(after.last?.mode == .truncate && after.last?.walBytesAfter == 0, "\(after)")
         #expect(try store.health().verdict == .healthy)
-        #expect(try store.read { try CounterSchema.value($0) } == 300)
+        #expect(try store.read { try CounterSchema.value($0.sqlite) } == 300)
     }
 
     @Test func quickCheckStopsAtItsBudgetAndSaysSo() throws {
@@ -83,7 +83,7 @@ import Testing
         let store = try openCounterStore(dir.storeConfiguration)
         try store.write { db in
             for index in 0..<20_000 {
-                try db.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: ["name-\(index)-" + String(repeating: "x", count: 200)])
+                try db.sqlite.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: ["name-\(index)-" + String(repeating: "x", count: 200)])
             }
         }
         let health = try store.health(quickCheckBudget: .zero)
@@ -100,7 +100,7 @@ import Testing
         let store = try openCounterStore(configuration)
         try store.write { db in
             for index in 0..<2_000 {
-                try db.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: ["name-\(index)-" + String(repeating: "y", count: 100)])
+                try db.sqlite.execute(sql: "INSERT INTO names (name) VALUES (?)", arguments: ["name-\(index)-" + String(repeating: "y", count: 100)])
             }
         }
         try store.checkpoint(.truncate)

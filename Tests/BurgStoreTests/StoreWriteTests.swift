@@ -2,6 +2,7 @@ import BurgStore
 import BurgTestSupport
 import Foundation
 import Testing
+import GRDB
 
 @Suite struct StoreWriteTests {
     /// Half the processes use the default per-attempt lock wait, half a zero one, so that both the busy
@@ -33,7 +34,7 @@ import Testing
         }
         let store = try openCounterStore(dir.storeConfiguration)
         let (value, rows) = try store.read { db in
-            (try CounterSchema.value(db), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM increments") ?? 0)
+            (try CounterSchema.value(db.sqlite), try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM increments") ?? 0)
         }
         #expect(value == processes * count)
         #expect(rows == processes * count)
@@ -49,8 +50,8 @@ import Testing
             runs += 1
             var newValue = 0
             // DEFERRED on purpose: the snapshot starts at the SELECT, the write lock is asked for at the UPDATE.
-            try db.inTransaction(.deferred) {
-                let value = try CounterSchema.value(db)
+            try db.sqlite.inTransaction(.deferred) {
+                let value = try CounterSchema.value(db.sqlite)
                 if runs == 1 {
                     // Another process commits after our snapshot began: our snapshot is now stale.
                     let other = try startHelper(["store-increment", "--data-dir", dir.path("data").string, "--count", "1"])
@@ -58,14 +59,14 @@ import Testing
                     #expect(try other.wait() == 0)
                 }
                 newValue = value + 10
-                try db.execute(sql: "UPDATE counter SET value = ? WHERE id = 1", arguments: [newValue])
+                try db.sqlite.execute(sql: "UPDATE counter SET value = ? WHERE id = 1", arguments: [newValue])
                 return .commit
             }
             return newValue
         }
         #expect(runs == 2)
         #expect(written == 11)
-        #expect(try store.read { try CounterSchema.value($0) } == 11)
+        #expect(try store.read { try CounterSchema.value($0.sqlite) } == 11)
         #expect(store.statistics.retriesByCode[517] == 1, "\(store.statistics.retriesByCode)")
     }
 
@@ -88,7 +89,7 @@ import Testing
         #expect(runs == 1)
         #expect(store.statistics.retries == 0)
         #expect(store.statistics.failedWrites == 1)
-        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM names") } == 1)
+        #expect(try store.read { try Int.fetchOne($0.sqlite, sql: "SELECT COUNT(*) FROM names") } == 1)
     }
 
     @Test func aWriteBlockedPastItsDeadlineFailsAsBusyWithAttemptsAndTimeWaited() throws {
@@ -106,7 +107,7 @@ import Testing
 
         let started = ContinuousClock.now
         let error = #expect(throws: StoreError.self) {
-            try store.write { db in _ = try CounterSchema.increment(db, pid: 0) }
+            try store.write { db in _ = try CounterSchema.increment(db.sqlite, pid: 0) }
         }
         #expect(error?.code == .busy)
         #expect(error?.sqliteCode == 5)
@@ -120,8 +121,8 @@ import Testing
     @Test func statisticsCountReadsWritesAndLatencies() async throws {
         let dir = try TemporaryDirectory()
         let store = try openCounterStore(dir.storeConfiguration)
-        for _ in 0..<20 { _ = try await store.write { db in try CounterSchema.increment(db, pid: 1) } }
-        let value = try await store.read { db in try CounterSchema.value(db) }
+        for _ in 0..<20 { _ = try await store.write { db in try CounterSchema.increment(db.sqlite, pid: 1) } }
+        let value = try await store.read { db in try CounterSchema.value(db.sqlite) }
         #expect(value == 20)
         let statistics = store.statistics
         #expect(statistics.writes >= 20)

@@ -1,5 +1,6 @@
 import BurgStore
 import Foundation
+import GRDB
 
 /// The schema of backup consistency tests: accounts whose balances move between rows in transactions
 /// that keep the total constant, so any snapshot that is not from one instant shows a different total.
@@ -12,7 +13,7 @@ public enum AccountsSchema {
         migrations.append("test.0001-accounts") { db in
             try db.execute(sql: "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, note BLOB)")
             for id in 0..<accounts {
-                try db.execute(sql: "INSERT INTO accounts (id, balance) VALUES (?, ?)", arguments: [id, initialBalance])
+                try db.sqlite.execute(sql: "INSERT INTO accounts (id, balance) VALUES (?, ?)", arguments: [id, initialBalance])
             }
         }
         return migrations

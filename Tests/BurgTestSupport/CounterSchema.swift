@@ -1,5 +1,6 @@
 import BurgStore
 import Foundation
+import GRDB
 
 /// The schema of BurgStore's multi-process tests: one counter that child processes increment with
 /// read-modify-write transactions, and a log row per increment so that a test can check that every

@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 import SystemPackage
 
 /// What `burg files check` found.
@@ -81,7 +81,7 @@ public struct FileCheck: Sendable {
             let fileFields = collection.fields.filter { $0.type == .file }
             let columns = (["\"id\""] + fileFields.map { quoteIdentifier($0.name) }).joined(separator: ", ")
             let rows = try store.read { db in
-                try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(quoteIdentifier(collection.name)) WHERE \(fileFields.map { "\(quoteIdentifier($0.name)) NOT IN ('', '[]')" }.joined(separator: " OR "))")
+                try Row.fetchAll(db.sqlite, sql: "SELECT \(columns) FROM \(quoteIdentifier(collection.name)) WHERE \(fileFields.map { "\(quoteIdentifier($0.name)) NOT IN ('', '[]')" }.joined(separator: " OR "))")
             }
             for row in rows {
                 let recordID: String = row["id"]

@@ -12,7 +12,7 @@ public struct FileModifiers: Sendable, Equatable {
 
     /// Takes a body key that is a removal (`name-` of a file field) and returns true; false for any
     /// other key, which the caller keeps as a value.
-    public mutating func takeRemoval(_ key: String, _ value: JSONValue, in collection: Collection) -> Bool {
+    public mutating func takeRemoval(_ key: String, _ value: JSONValue, in collection: CollectionModel) -> Bool {
         guard key.hasSuffix("-"), let field = collection.field(named: String(key.dropLast())), field.type == .file else { return false }
         removals[field.name, default: []] += Self.storedNames(value)
         return true
@@ -20,7 +20,7 @@ public struct FileModifiers: Sendable, Equatable {
 
     /// `values` with each modified file field set to the stored names it keeps: `existing`'s names
     /// (or the ones `values` names) without the removed ones, none when the field's files are replaced.
-    public func resolve(_ values: [String: JSONValue], existing: Record, collection: Collection) -> [String: JSONValue] {
+    public func resolve(_ values: [String: JSONValue], existing: RecordModel, collection: CollectionModel) -> [String: JSONValue] {
         var values = values
         for field in collection.fields where field.type == .file {
             let current = Self.storedNames(values[field.name] ?? existing.values[field.name])

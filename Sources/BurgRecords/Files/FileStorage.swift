@@ -79,8 +79,8 @@ public struct FileStorage: Sendable {
         let path = directory.appending(encrypted ? name + Self.encryptedSuffix : name)
         let cipher = keyring.current.map { FileCipher(key: $0, place: "\(collectionId)/\(recordId)/\(name)") }
         let maxSize = field.maxSize ?? Int.max
-        func refuse(_ code: String, _ message: String) -> ValidationError {
-            ValidationError(collection: "", fields: [field.name: FieldError(code, message)])
+        func refuse(_ code: String, _ message: String) -> RecordValidationError {
+            RecordValidationError(collection: "", fields: [field.name: FieldError(code, message)])
         }
         try AtomicFile.write(to: path) { writer in
             var size = 0

@@ -1,5 +1,5 @@
+import BurgStore
 import Foundation
-import GRDB
 
 /// What a field name (or relation path) of a filter means in SQL. Produced by a ``FilterFieldResolver``
 /// from the collection's schema; never from the filter text itself.
@@ -77,30 +77,33 @@ public enum FilterViewer: Sendable, Equatable {
 }
 
 /// A filter compiled to a parameterised SQL condition. Every value of the filter is in ``arguments``;
-/// ``sql`` holds only operators, placeholders and the resolver's column expressions.
+/// ``sql`` holds only operators, placeholders and the resolver's column expressions. The SQL is
+/// spelled by a ``SQLDialect`` (placeholders, `LIKE` escapes, JSON array expansion, full-text
+/// narrowing, NULL-safe equality), so the same filter compiles for each storage engine.
 public struct FilterSQL: Sendable {
     public var sql: String
-    public var arguments: StatementArguments
+    public var arguments: [SQLValue]
     /// How many placeholders ``sql`` has.
     public var argumentCount: Int
 
     /// Compiles `expression` against `fields`. Throws ``FilterError`` for unknown fields.
     public init(
         _ expression: FilterExpression, text: String, fields: some FilterFieldResolver,
-        context: FilterContext = FilterContext()
+        context: FilterContext = FilterContext(), dialect: SQLDialect = .sqlite
     ) throws(FilterError) {
-        var compiler = Compiler(text: text, fields: fields, context: context)
+        var compiler = Compiler(text: text, fields: fields, context: context, dialect: dialect)
         sql = try compiler.compile(expression)
-        arguments = StatementArguments(compiler.values)
+        arguments = compiler.values
         argumentCount = compiler.values.count
     }
 
     /// Parses and compiles `text`; an empty filter is `1` (no condition).
     public static func compile(
-        _ text: String, fields: some FilterFieldResolver, context: FilterContext = FilterContext()
+        _ text: String, fields: some FilterFieldResolver, context: FilterContext = FilterContext(),
+        dialect: SQLDialect = .sqlite
     ) throws(FilterError) -> FilterSQL {
         guard let expression = try FilterParser.parse(text) else { return FilterSQL(sql: "1") }
-        return try FilterSQL(expression, text: text, fields: fields, context: context)
+        return try FilterSQL(expression, text: text, fields: fields, context: context, dialect: dialect)
     }
 
     private init(sql: String) {
@@ -109,7 +112,8 @@ public struct FilterSQL: Sendable {
         self.argumentCount = 0
     }
 
-    /// Both conditions (an access rule and a user's filter).
+    /// Both conditions (an access rule and a user's filter), this one's arguments first. (A dialect
+    /// with numbered placeholders compiles the second with its numbering continued instead.)
     public func and(_ other: FilterSQL) -> FilterSQL {
         var both = FilterSQL(sql: "(\(sql)) AND (\(other.sql))")
         both.arguments = arguments + other.arguments
@@ -136,12 +140,20 @@ public struct FilterSQL: Sendable {
         let text: String
         let fields: any FilterFieldResolver
         let context: FilterContext
-        var values: [(any DatabaseValueConvertible)?] = []
+        let dialect: SQLDialect
+        var values: [SQLValue] = []
 
-        init(text: String, fields: some FilterFieldResolver, context: FilterContext) {
+        init(text: String, fields: some FilterFieldResolver, context: FilterContext, dialect: SQLDialect) {
             self.text = text
             self.fields = fields
             self.context = context
+            self.dialect = dialect
+        }
+
+        /// Adds `value` to the arguments and returns its placeholder.
+        mutating func bind(_ value: SQLValue) -> String {
+            values.append(value)
+            return dialect.placeholder(values.count - 1)
         }
 
         mutating func compile(_ expression: FilterExpression) throws(FilterError) -> String {
@@ -186,24 +198,21 @@ public struct FilterSQL: Sendable {
             case .value(.null):
                 return "NULL"
             case .value(let value):
-                values.append(Self.databaseValue(value, likePattern: likePattern))
-                return "?"
+                return bind(sqlValue(value, likePattern: likePattern))
             }
         }
 
-        static func databaseValue(_ value: FilterValue, likePattern: Bool) -> (any DatabaseValueConvertible)? {
+        func sqlValue(_ value: FilterValue, likePattern: Bool) -> SQLValue {
             switch value {
             case .string(let string):
-                guard likePattern else { return string }
+                guard likePattern else { return .text(string) }
                 // "contains": wrap in %…% with LIKE's wildcards escaped, unless the user wrote a pattern.
-                if string.contains("%") { return string }
-                let escaped = string.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "_", with: "\\_")
-                return "%" + escaped + "%"
-            case .integer(let integer): return likePattern ? "%\(integer)%" : integer
-            case .double(let double): return likePattern ? "%\(double)%" : double
-            case .bool(let bool): return bool ? 1 : 0
-            case .null: return nil
+                if string.contains("%") { return .text(string) }
+                return .text("%" + dialect.likeLiteral(string) + "%")
+            case .integer(let integer): return likePattern ? .text("%\(integer)%") : .integer(Int64(integer))
+            case .double(let double): return likePattern ? .text("%\(double)%") : .real(double)
+            case .bool(let bool): return .integer(bool ? 1 : 0)
+            case .null: return .null
             }
         }
 
@@ -221,30 +230,35 @@ public struct FilterSQL: Sendable {
             if case .field(let field) = left, field.isMultiple {
                 let element = ResolvedFilterField(sql: "\"je\".\"value\"", kind: field.kind)
                 let condition = plain(.field(element), op.base, right)
+                let elements = dialect.jsonArrayElements(field.sql, alias: "je")
                 if op.isAny {
-                    return "EXISTS (SELECT 1 FROM json_each(\(field.sql)) AS \"je\" WHERE \(condition))"
+                    return "EXISTS (SELECT 1 FROM \(elements) WHERE \(condition))"
                 }
                 // Plain operators on a multi-valued field hold when every value satisfies them.
-                return "NOT EXISTS (SELECT 1 FROM json_each(\(field.sql)) AS \"je\" WHERE NOT (\(condition)))"
+                return "NOT EXISTS (SELECT 1 FROM \(elements) WHERE NOT (\(condition)))"
             }
             return plain(left, op.base, right)
         }
 
         mutating func plain(_ left: Side, _ op: FilterOperator, _ right: Side) -> String {
             switch op {
-            case .equal: return "(\(sql(left)) IS \(sql(right)))"  // IS: NULL-safe equality, indexable
-            case .notEqual: return "(\(sql(left)) IS NOT \(sql(right)))"
+            case .equal: return dialect.isSame(sql(left), sql(right))  // NULL-safe equality, indexable
+            case .notEqual: return dialect.isSame(sql(left), sql(right), negated: true)
             case .like:
-                let like = "(\(sql(left)) LIKE \(sql(right, likePattern: true)) ESCAPE '\\')"
+                let like = "(\(sql(left)) LIKE \(sql(right, likePattern: true)) \(dialect.likeEscapeClause))"
                 // A searchable field narrows the candidates through its trigram index; LIKE then decides,
                 // so the result is the same with or without the index (only faster).
                 if case .field(let field) = left, let search = field.search, case .value(.string(let text)) = right,
                    !text.contains("%"), let query = SearchIndex.query(column: search.column, contains: text) {
-                    values.append(query)  // after LIKE's value: the placeholders come in this order
-                    return "(\(like) AND \(search.rowid) IN (SELECT rowid FROM \(search.table) WHERE \(search.table) MATCH ?))"
+                    // bound after LIKE's value: the placeholders come in this order
+                    let placeholder = bind(.text(query))
+                    if let narrowing = dialect.fullTextNarrowing(rowid: search.rowid, table: search.table, placeholder: placeholder) {
+                        return "(\(like) AND \(narrowing))"
+                    }
+                    values.removeLast()
                 }
                 return like
-            case .notLike: return "(\(sql(left)) NOT LIKE \(sql(right, likePattern: true)) ESCAPE '\\')"
+            case .notLike: return "(\(sql(left)) NOT LIKE \(sql(right, likePattern: true)) \(dialect.likeEscapeClause))"
             default: return "(\(sql(left)) \(op.rawValue) \(sql(right)))"
             }
         }

@@ -59,7 +59,7 @@ public enum AccessDecision: Sendable {
 
     /// The access check to run, nil for none; throws `.superusersOnly` (a 403) for an action the caller
     /// may not take at all — for the routes, where asking is an error.
-    public func required(in collection: Collection) throws(RecordError) -> RecordAccess? {
+    public func required(in collection: CollectionModel) throws(RecordError) -> RecordAccess? {
         switch self {
         case .unrestricted: return nil
         case .matching(let access): return access
@@ -74,7 +74,7 @@ public enum AccessDecision: Sendable {
 /// which condition. Every path — the records routes, expand, realtime, files — asks it, so a rule means
 /// the same everywhere.
 public enum AccessPolicy {
-    public static func decide(_ action: RecordAction, on collection: Collection, for caller: RecordCaller) -> AccessDecision {
+    public static func decide(_ action: RecordAction, on collection: CollectionModel, for caller: RecordCaller) -> AccessDecision {
         if caller.isSuperuser { return .unrestricted }
         let rule: String? = switch action {
         case .list: collection.rules.list

@@ -1,6 +1,6 @@
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// One committed change to a record, in commit order.
 public struct RecordChange: Sendable, Equatable {
@@ -33,13 +33,13 @@ public enum ChangeFeed {
             """)
     }
 
-    static func append(_ db: Database, _ collection: Collection, _ recordId: String, _ action: RecordChange.Action, deleted: JSONValue? = nil) throws {
+    static func append(_ db: Database, _ collection: CollectionModel, _ recordId: String, _ action: RecordChange.Action, deleted: JSONValue? = nil) throws {
         try db.cachedStatement(sql: "INSERT INTO _changes (at, collection_id, record_id, action, deleted) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [FilterSQL.formatDate(Date()), collection.id, recordId, action.rawValue, deleted?.jsonText])
     }
 
     /// One `create` per row inserted after `rowid` (a bulk insert's batch).
-    static func appendCreates(_ db: Database, _ collection: Collection, afterRowid rowid: Int64) throws {
+    static func appendCreates(_ db: Database, _ collection: CollectionModel, afterRowid rowid: Int64) throws {
         try db.execute(sql: """
             INSERT INTO _changes (at, collection_id, record_id, action)
             SELECT ?, ?, "id", 'create' FROM \(quoteIdentifier(collection.name)) WHERE rowid > ? ORDER BY rowid
@@ -48,13 +48,13 @@ public enum ChangeFeed {
 
     /// The id of the newest change (0 when there is none): where a new reader starts.
     public static func latest(_ store: Store) throws -> Int64 {
-        try store.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM _changes") ?? 0 }
+        try store.read { db in try Int64.fetchOne(db.sqlite, sql: "SELECT COALESCE(MAX(id), 0) FROM _changes") ?? 0 }
     }
 
     /// Changes after `id`, oldest first, at most `limit`.
     public static func changes(_ store: Store, after id: Int64, limit: Int = 1_000) throws -> [RecordChange] {
         try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM _changes WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { row in
+            try Row.fetchAll(db.sqlite, sql: "SELECT * FROM _changes WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]).map { row in
                 RecordChange(
                     id: row["id"], collectionId: row["collection_id"], recordId: row["record_id"],
                     action: RecordChange.Action(rawValue: row["action"]) ?? .update,
@@ -68,8 +68,8 @@ public enum ChangeFeed {
     public static func prune(_ store: Store, olderThan age: Duration) throws -> Int {
         let cutoff = FilterSQL.formatDate(Date().addingTimeInterval(-age.seconds))
         return try store.write { db in
-            try db.execute(sql: "DELETE FROM _changes WHERE at < ?", arguments: [cutoff])
-            return db.changesCount
+            try db.sqlite.execute(sql: "DELETE FROM _changes WHERE at < ?", arguments: [cutoff])
+            return db.sqlite.changesCount
         }
     }
 }

@@ -1,18 +1,18 @@
-import GRDB
+internal import GRDB
 
 /// Resolves filter and sort paths of one collection to SQL, from its schema only: system fields, its
 /// fields, and single-relation paths (`customer.name`) through the related collection's table.
 public struct CollectionFields: FilterFieldResolver {
-    public let collection: Collection
+    public let collection: CollectionModel
     /// Every collection, to follow relations (by lower-cased name).
-    let collections: [String: Collection]
+    let collections: [String: CollectionModel]
     /// Whether hidden fields (an auth record's password hash and token key) may be named. Off by default:
     /// a filter that could name them would let a client probe a hash character by character.
     public let includeHidden: Bool
     /// Whose filter this resolves: a client sees emails only where they are visible to it (see ``FilterViewer``).
     public var viewer: FilterViewer = .administrator
 
-    public init(_ collection: Collection, all: [Collection], includeHidden: Bool = false) {
+    public init(_ collection: CollectionModel, all: [CollectionModel], includeHidden: Bool = false) {
         self.collection = collection
         self.collections = Dictionary(all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
         self.includeHidden = includeHidden
@@ -27,20 +27,20 @@ public struct CollectionFields: FilterFieldResolver {
 
     /// The resolver for `collection`, reading the other collections only when a relation could lead
     /// to them (most list requests need none).
-    static func reading(_ db: Database, _ collection: Collection, includeHidden: Bool = false) throws -> CollectionFields {
+    static func reading(_ db: Database, _ collection: CollectionModel, includeHidden: Bool = false) throws -> CollectionFields {
         let related = collection.fields.contains { $0.type == .relation }
         return CollectionFields(collection, all: related ? try CollectionRegistry.all(db) : [collection], includeHidden: includeHidden)
     }
 
-    public var knownFields: [String] { Collection.systemFields + collection.fields.filter { includeHidden || !$0.hidden }.map(\.name) }
+    public var knownFields: [String] { CollectionModel.systemFields + collection.fields.filter { includeHidden || !$0.hidden }.map(\.name) }
 
     public func resolve(_ path: [String]) -> ResolvedFilterField? {
         resolve(path[...], in: collection, table: quoteIdentifier(collection.name), depth: 0)
     }
 
-    private func resolve(_ path: ArraySlice<String>, in collection: Collection, table: String, depth: Int) -> ResolvedFilterField? {
+    private func resolve(_ path: ArraySlice<String>, in collection: CollectionModel, table: String, depth: Int) -> ResolvedFilterField? {
         guard let name = path.first, depth < 4 else { return nil }
-        if Collection.systemFields.contains(name) {
+        if CollectionModel.systemFields.contains(name) {
             return path.count == 1 ? ResolvedFilterField(sql: "\(table).\(quoteIdentifier(name))", kind: name == "id" ? .text : .date) : nil
         }
         guard let field = collection.field(named: name), includeHidden || !field.hidden else { return nil }

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 import Synchronization
 
 /// Prepared statements kept per connection for the SQL that list requests repeat (a filter's shape

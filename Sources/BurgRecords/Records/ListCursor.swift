@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A keyset cursor: the sort keys and rowid of the last record of a page, so the next page starts right
 /// after it with an index seek instead of skipping `OFFSET` rows — deep pages cost what the first does,

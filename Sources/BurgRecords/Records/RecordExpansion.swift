@@ -1,16 +1,16 @@
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A record with the related records PocketBase's `expand` asks for. ``expand`` is nil at a level no
 /// expand path reaches, else each named relation field's related records the caller may view, in the
 /// order the field lists them.
 public struct ExpandedRecord: Sendable {
-    public var record: Record
-    public var collection: Collection
+    public var record: RecordModel
+    public var collection: CollectionModel
     public var expand: [String: [ExpandedRecord]]?
 
-    public init(record: Record, collection: Collection, expand: [String: [ExpandedRecord]]?) {
+    public init(record: RecordModel, collection: CollectionModel, expand: [String: [ExpandedRecord]]?) {
         self.record = record
         self.collection = collection
         self.expand = expand
@@ -46,16 +46,16 @@ extension RecordStore {
     /// a path through a field that is not a relation is `.invalidQuery`.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func expand(
-        _ records: [Record], in collection: Collection, paths: ExpandPaths, for caller: RecordCaller
+        _ records: [RecordModel], in collection: CollectionModel, paths: ExpandPaths, for caller: RecordCaller
     ) throws -> [ExpandedRecord] {
         guard !paths.isEmpty else {
             return records.map { ExpandedRecord(record: $0, collection: collection, expand: nil) }
         }
-        return try store.read { db in try Self.expand(db, records, collection, paths.paths, caller) }
+        return try store.read { db in try Self.expand(db.sqlite, records, collection, paths.paths, caller) }
     }
 
     private static func expand(
-        _ db: Database, _ records: [Record], _ collection: Collection, _ paths: [[String]], _ caller: RecordCaller
+        _ db: Database, _ records: [RecordModel], _ collection: CollectionModel, _ paths: [[String]], _ caller: RecordCaller
     ) throws -> [ExpandedRecord] {
         var result = records.map { ExpandedRecord(record: $0, collection: collection, expand: paths.isEmpty ? nil : [:]) }
         guard !paths.isEmpty, !records.isEmpty else { return result }
@@ -78,7 +78,7 @@ extension RecordStore {
     }
 
     /// The records of `target` with these ids that `caller` may view, in one statement.
-    private static func related(_ db: Database, _ ids: Set<String>, in target: Collection, for caller: RecordCaller) throws -> [Record] {
+    private static func related(_ db: Database, _ ids: Set<String>, in target: CollectionModel, for caller: RecordCaller) throws -> [RecordModel] {
         guard !ids.isEmpty else { return [] }
         var condition = "1"
         var arguments: StatementArguments = [JSONValue.array(ids.sorted().map(JSONValue.string)).jsonText]
@@ -88,11 +88,11 @@ extension RecordStore {
         case .matching(let access):
             let rule = try compileRule(access.rule, try CollectionFields.reading(db, target), access.context, target)
             condition = rule.sql
-            arguments += rule.arguments
+            arguments += StatementArguments(rule.arguments)
         }
         let table = quoteIdentifier(target.name)
         let rows = try Row.fetchAll(db, sql: """
-            SELECT \(table).* FROM \(table) WHERE \(table)."id" IN (SELECT value FROM json_each(?)) AND (\(condition))
+            SELECT \(table).* FROM \(table) WHERE \(table)."id" IN (\(SQLDialect.sqlite.jsonArrayValues("?"))) AND (\(condition))
             """, arguments: arguments)
         guard let first = rows.first else { return [] }
         let layout = RowLayout(first, target)

@@ -7,17 +7,17 @@ extension RecordStore {
     public func create(
         _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:],
         access: RecordAccess? = nil
-    ) async throws -> Record {
+    ) async throws -> RecordModel {
         try await BlockingWork.run { try self.create(collectionName, values, id: id, files: uploads, access: access) }
     }
 
-    public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) async throws -> Record {
+    public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) async throws -> RecordModel {
         try await BlockingWork.run { try self.get(collectionName, id: id, access: access) }
     }
 
     public func get(
-        _ collectionName: String, id: String, access: @escaping @Sendable (Collection) throws -> RecordAccess?
-    ) async throws -> (collection: Collection, record: Record) {
+        _ collectionName: String, id: String, access: @escaping @Sendable (CollectionModel) throws -> RecordAccess?
+    ) async throws -> (collection: CollectionModel, record: RecordModel) {
         try await BlockingWork.run { try self.get(collectionName, id: id, access: access) }
     }
 
@@ -29,7 +29,7 @@ extension RecordStore {
     public func update(
         _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:],
         access: RecordAccess? = nil
-    ) async throws -> Record {
+    ) async throws -> RecordModel {
         try await BlockingWork.run { try self.update(collectionName, id: id, values, files: uploads, access: access) }
     }
 
@@ -42,13 +42,13 @@ extension RecordStore {
     }
 
     public func list(
-        _ collectionName: String, _ query: ListQuery, rule: @escaping @Sendable (Collection) throws -> String?
-    ) async throws -> (collection: Collection, result: ListResult) {
+        _ collectionName: String, _ query: ListQuery, rule: @escaping @Sendable (CollectionModel) throws -> String?
+    ) async throws -> (collection: CollectionModel, result: ListResult) {
         try await BlockingWork.run { try self.list(collectionName, query, rule: rule) }
     }
 
     public func expand(
-        _ records: [Record], in collection: Collection, paths: ExpandPaths, for caller: RecordCaller
+        _ records: [RecordModel], in collection: CollectionModel, paths: ExpandPaths, for caller: RecordCaller
     ) async throws -> [ExpandedRecord] {
         try await BlockingWork.run { try self.expand(records, in: collection, paths: paths, for: caller) }
     }

@@ -1,10 +1,10 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A stored record: system fields plus the collection's field values, in PocketBase's JSON shape.
-public struct Record: Sendable, Equatable {
+public struct RecordModel: Sendable, Equatable {
     public var id: String
     public var collectionId: String
     public var collectionName: String
@@ -72,7 +72,7 @@ public struct ListResult: Sendable, Equatable {
     public var perPage: Int
     public var totalItems: Int
     public var totalPages: Int
-    public var items: [Record]
+    public var items: [RecordModel]
     /// Where the next page starts (pass as ``ListQuery/cursor``); nil when this page is the last.
     public var nextCursor: String?
 }
@@ -124,9 +124,9 @@ public struct RecordStore: Sendable {
     public let store: Store
     /// Called inside the transaction of every create, update and delete, after the change: what it
     /// writes (an audit entry) commits or rolls back with the change.
-    public var afterWrite: (@Sendable (Database, RecordChange.Action, Collection, String) throws -> Void)?
+    public var afterWrite: (@Sendable (StoreTransaction, RecordChange.Action, CollectionModel, String) throws -> Void)?
 
-    public init(store: Store, afterWrite: (@Sendable (Database, RecordChange.Action, Collection, String) throws -> Void)? = nil) {
+    public init(store: Store, afterWrite: (@Sendable (StoreTransaction, RecordChange.Action, CollectionModel, String) throws -> Void)? = nil) {
         self.store = store
         self.afterWrite = afterWrite
     }
@@ -136,7 +136,7 @@ public struct RecordStore: Sendable {
     public func create(
         _ collectionName: String, _ values: [String: JSONValue], id: String? = nil, files uploads: [String: [FileUpload]] = [:],
         access: RecordAccess? = nil
-    ) throws -> Record {
+    ) throws -> RecordModel {
         // Without uploads, one write transaction does it all (the collection is read inside it).
         guard !uploads.isEmpty else { return try insert(collectionName, values, id: id, access: access) }
         let collection = try CollectionRegistry(store: store).get(collectionName)
@@ -159,24 +159,24 @@ public struct RecordStore: Sendable {
     /// in one write transaction — no read before it. An error `access` throws (a refusal) changes
     /// nothing. Async: the caller suspends while the write waits for its group (no thread waits).
     public func create(
-        _ collectionName: String, _ values: [String: JSONValue], access: @escaping @Sendable (Collection) throws -> RecordAccess?
-    ) async throws -> (collection: Collection, record: Record) {
-        try await store.groupedWrite { db in try inserted(db, collectionName, values, id: nil, access: access, saved: false) }
+        _ collectionName: String, _ values: [String: JSONValue], access: @escaping @Sendable (CollectionModel) throws -> RecordAccess?
+    ) async throws -> (collection: CollectionModel, record: RecordModel) {
+        try await store.groupedWrite { db in try inserted(db.sqlite, collectionName, values, id: nil, access: access, saved: false) }
     }
 
     /// File fields name stored files; only uploads fill them (a client cannot point at other files).
-    static func refuseStoredFileNames(_ values: [String: JSONValue], _ collection: Collection) throws {
+    static func refuseStoredFileNames(_ values: [String: JSONValue], _ collection: CollectionModel) throws {
         for field in collection.fields where field.type == .file {
             if let value = values[field.name], value != .null, value != .string(""), value != .array([]) {
-                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
+                throw RecordValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Upload files; stored names cannot be set.")])
             }
         }
     }
 
     /// Inserts the record; `saved`: its file fields already name the uploads just stored.
-    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?, saved: Bool = false) throws -> Record {
+    private func insert(_ collectionName: String, _ values: [String: JSONValue], id: String?, access: RecordAccess?, saved: Bool = false) throws -> RecordModel {
         try store.groupedWrite { db in
-            try inserted(db, collectionName, values, id: id, access: { _ in access }, saved: saved).record
+            try inserted(db.sqlite, collectionName, values, id: id, access: { _ in access }, saved: saved).record
         }
     }
 
@@ -184,8 +184,8 @@ public struct RecordStore: Sendable {
     /// check, change feed entry and `afterWrite`.
     private func inserted(
         _ db: Database, _ collectionName: String, _ values: [String: JSONValue], id: String?,
-        access: (Collection) throws -> RecordAccess?, saved: Bool
-    ) throws -> (collection: Collection, record: Record) {
+        access: (CollectionModel) throws -> RecordAccess?, saved: Bool
+    ) throws -> (collection: CollectionModel, record: RecordModel) {
         let collection = try CollectionRegistry.load(db, collectionName)
         let access = try access(collection)
         if !saved { try Self.refuseStoredFileNames(values, collection) }
@@ -193,7 +193,7 @@ public struct RecordStore: Sendable {
         let now = FilterSQL.formatDate(Date())
         let recordID = id ?? values["id"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? RecordID.generate()
         guard RecordID.isValid(recordID) else {
-            throw ValidationError(collection: collection.name, fields: ["id": FieldError("validation_invalid_value", "Must be 15 characters of a-z and 0-9.")])
+            throw RecordValidationError(collection: collection.name, fields: ["id": FieldError("validation_invalid_value", "Must be 15 characters of a-z and 0-9.")])
         }
         var names = ["\"id\"", "\"created\"", "\"updated\""]
         var arguments: [(any DatabaseValueConvertible)?] = [recordID, now, now]
@@ -213,7 +213,7 @@ public struct RecordStore: Sendable {
         // The create rule judges the record as it would be stored; failing it undoes the insert.
         try Self.require(db, collection, recordID, access, else: .forbidden)
         try ChangeFeed.append(db, collection, recordID, .create)
-        try afterWrite?(db, .create, collection, recordID)
+        try afterWrite?(StoreTransaction(db), .create, collection, recordID)
         // The record as stored, from the values just inserted (no trigger or default changes a row).
         return (collection, try Self.record(from: Row(stored), collection))
     }
@@ -221,11 +221,11 @@ public struct RecordStore: Sendable {
     /// The record, or `.notFound` — also when `access` is given and the record does not match its rule
     /// (a client must not learn that a record it may not see exists).
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) throws -> Record {
+    public func get(_ collectionName: String, id: String, access: RecordAccess? = nil) throws -> RecordModel {
         try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let record = try Self.fetch(db, collection, id)
-            try Self.require(db, collection, id, access, else: .notFound)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            let record = try Self.fetch(db.sqlite, collection, id)
+            try Self.require(db.sqlite, collection, id, access, else: .notFound)
             return record
         }
     }
@@ -234,13 +234,13 @@ public struct RecordStore: Sendable {
     /// it: both in one read transaction.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func get(
-        _ collectionName: String, id: String, access: (Collection) throws -> RecordAccess?
-    ) throws -> (collection: Collection, record: Record) {
+        _ collectionName: String, id: String, access: (CollectionModel) throws -> RecordAccess?
+    ) throws -> (collection: CollectionModel, record: RecordModel) {
         try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
             let access = try access(collection)
-            let record = try Self.fetch(db, collection, id)
-            try Self.require(db, collection, id, access, else: .notFound)
+            let record = try Self.fetch(db.sqlite, collection, id)
+            try Self.require(db.sqlite, collection, id, access, else: .notFound)
             return (collection, record)
         }
     }
@@ -248,7 +248,7 @@ public struct RecordStore: Sendable {
     /// A collection's access rule as SQL. Rules are checked when they are stored; one stored before that
     /// check, that no longer compiles, fails the request with an error that does not show the rule's text
     /// (which is the administrator's, not the caller's to read).
-    static func compileRule(_ rule: String, _ fields: CollectionFields, _ context: FilterContext, _ collection: Collection) throws -> FilterSQL {
+    static func compileRule(_ rule: String, _ fields: CollectionFields, _ context: FilterContext, _ collection: CollectionModel) throws -> FilterSQL {
         do {
             return try FilterSQL.compile(rule, fields: fields, context: context)
         } catch {
@@ -258,13 +258,13 @@ public struct RecordStore: Sendable {
     }
 
     /// Throws `code` unless record `id` matches `access`'s rule (nothing to check without one).
-    static func require(_ db: Database, _ collection: Collection, _ id: String, _ access: RecordAccess?, else code: RecordError.Code) throws {
+    static func require(_ db: Database, _ collection: CollectionModel, _ id: String, _ access: RecordAccess?, else code: RecordError.Code) throws {
         guard let access, !access.rule.isEmpty else { return }
         let fields = try CollectionFields.reading(db, collection)
         let condition = try Self.compileRule(access.rule, fields, access.context, collection)
         let table = quoteIdentifier(collection.name)
         let matches = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE \(table).\"id\" = ? AND \(condition.sql)",
-                                        arguments: [id] + condition.arguments) ?? false
+                                        arguments: [id] + StatementArguments(condition.arguments)) ?? false
         if !matches {
             throw RecordError(code: code, collection: collection.name,
                 message: code == .forbidden ? "the collection's rule does not allow this record" : "no record with id \(id)")
@@ -280,8 +280,8 @@ public struct RecordStore: Sendable {
         guard !access.rule.isEmpty else { return true }
         guard case .object(let values) = json else { return false }
         return try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let fields = try CollectionFields.reading(db, collection)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            let fields = try CollectionFields.reading(db.sqlite, collection)
             let condition = try Self.compileRule(access.rule, fields, access.context, collection)
             let table = quoteIdentifier(collection.name)
             var names = ["\"id\"", "\"created\"", "\"updated\""]
@@ -294,7 +294,7 @@ public struct RecordStore: Sendable {
             }
             let row = arguments.indices.map { _ in "?" }.joined(separator: ", ")
             let sql = "WITH \(table)(\(names.joined(separator: ", "))) AS (SELECT \(row)) SELECT 1 FROM \(table) WHERE \(condition.sql)"
-            return try Bool.fetchOne(db, sql: sql, arguments: StatementArguments(arguments) + condition.arguments) ?? false
+            return try Bool.fetchOne(db.sqlite, sql: sql, arguments: StatementArguments(arguments) + StatementArguments(condition.arguments)) ?? false
         }
     }
 
@@ -316,7 +316,7 @@ public struct RecordStore: Sendable {
     public func update(
         _ collectionName: String, id: String, _ values: [String: JSONValue], files uploads: [String: [FileUpload]] = [:],
         access: RecordAccess? = nil
-    ) throws -> Record {
+    ) throws -> RecordModel {
         let collection = try CollectionRegistry(store: store).get(collectionName)
         let fileFields = collection.fields.filter { $0.type == .file }
         if fileFields.isEmpty { return try change(collectionName, id: id, values, access: access) }
@@ -328,7 +328,7 @@ public struct RecordStore: Sendable {
             let have = Set(Self.fileNames(existing.values[field.name]))
             let keep = Self.fileNames(value)
             if !Set(keep).isSubset(of: have) || (value != .null && keep.isEmpty && value != .string("") && value != .array([])) {
-                throw ValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Only files this record has can be kept.")])
+                throw RecordValidationError(collection: collection.name, fields: [field.name: FieldError("validation_invalid_value", "Only files this record has can be kept.")])
             }
         }
         var saved: [String] = []
@@ -336,7 +336,7 @@ public struct RecordStore: Sendable {
             _ = try RecordValidator(collection, unknownKeys: .ignore).validate(Self.withPlaceholders(values, for: uploads, collection), existing: existing.values)
             saved = try saveUploads(uploads, collection, recordID: id, existing: existing.values, into: &values)
         }
-        let updated: Record
+        let updated: RecordModel
         do {
             updated = try change(collectionName, id: id, values, access: access)
         } catch {
@@ -350,12 +350,12 @@ public struct RecordStore: Sendable {
         return updated
     }
 
-    private func change(_ collectionName: String, id: String, _ values: [String: JSONValue], access: RecordAccess?) throws -> Record {
+    private func change(_ collectionName: String, id: String, _ values: [String: JSONValue], access: RecordAccess?) throws -> RecordModel {
         try store.groupedWrite { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let existing = try Self.fetch(db, collection, id)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            let existing = try Self.fetch(db.sqlite, collection, id)
             // The update rule judges the record as it is before the change.
-            try Self.require(db, collection, id, access, else: .notFound)
+            try Self.require(db.sqlite, collection, id, access, else: .notFound)
             let columns = try RecordValidator(collection, unknownKeys: .ignore).validate(values, existing: existing.values)
             var assignments = ["\"updated\" = ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [FilterSQL.formatDate(Date())]
@@ -365,13 +365,13 @@ public struct RecordStore: Sendable {
             }
             arguments.append(id)
             try Self.mappingConstraints(collection) {
-                try db.execute(
+                try db.sqlite.execute(
                     sql: "UPDATE \(quoteIdentifier(collection.name)) SET \(assignments.joined(separator: ", ")) WHERE \"id\" = ?",
                     arguments: StatementArguments(arguments))
             }
-            try ChangeFeed.append(db, collection, id, .update)
-            try afterWrite?(db, .update, collection, id)
-            return try Self.fetch(db, collection, id)
+            try ChangeFeed.append(db.sqlite, collection, id, .update)
+            try afterWrite?(StoreTransaction(db.sqlite), .update, collection, id)
+            return try Self.fetch(db.sqlite, collection, id)
         }
     }
 
@@ -379,21 +379,21 @@ public struct RecordStore: Sendable {
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
         let collection = try store.groupedWrite { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let before = try Self.fetch(db, collection, id)
-            try Self.require(db, collection, id, access, else: .notFound)
-            try db.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
-            if db.changesCount == 0 {
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            let before = try Self.fetch(db.sqlite, collection, id)
+            try Self.require(db.sqlite, collection, id, access, else: .notFound)
+            try db.sqlite.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
+            if db.sqlite.changesCount == 0 {
                 throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
             }
             // A system auth collection (`_superusers`) keeps one record: without it nobody could administer.
             if collection.system, collection.type == .auth,
-               try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") == 0 {
+               try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") == 0 {
                 throw RecordError(code: .protected, collection: collection.name,
                     message: "\(id) is the last superuser and cannot be deleted; create another superuser first")
             }
-            try ChangeFeed.append(db, collection, id, .delete, deleted: before.json)
-            try afterWrite?(db, .delete, collection, id)
+            try ChangeFeed.append(db.sqlite, collection, id, .delete, deleted: before.json)
+            try afterWrite?(StoreTransaction(db.sqlite), .delete, collection, id)
             return collection
         }
         // A crash before this line leaves an orphaned directory, which `burg files check` reports.
@@ -415,7 +415,7 @@ public struct RecordStore: Sendable {
     }
 
     /// `values` with a stand-in name in each field that uploads will fill, to validate the rest first.
-    static func withPlaceholders(_ values: [String: JSONValue], for uploads: [String: [FileUpload]], _ collection: Collection) -> [String: JSONValue] {
+    static func withPlaceholders(_ values: [String: JSONValue], for uploads: [String: [FileUpload]], _ collection: CollectionModel) -> [String: JSONValue] {
         var values = values
         for (name, list) in uploads where !list.isEmpty {
             guard let field = collection.field(named: name), field.type == .file else { continue }
@@ -427,7 +427,7 @@ public struct RecordStore: Sendable {
     /// Saves the uploads of every file field (checked against the field: count, size, type) and sets the
     /// fields' values to the stored names; returns the names saved. Throws with nothing left on disk.
     private func saveUploads(
-        _ uploads: [String: [FileUpload]], _ collection: Collection, recordID: String, existing: [String: JSONValue],
+        _ uploads: [String: [FileUpload]], _ collection: CollectionModel, recordID: String, existing: [String: JSONValue],
         into values: inout [String: JSONValue]
     ) throws -> [String] {
         let keyring = try FileKeyring.load(store.configuration.dataDirectory)
@@ -435,19 +435,19 @@ public struct RecordStore: Sendable {
         do {
             for (fieldName, list) in uploads.sorted(by: { $0.key < $1.key }) where !list.isEmpty {
                 guard let field = collection.field(named: fieldName), field.type == .file else {
-                    throw ValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_unknown_field", "Not a file field.")])
+                    throw RecordValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_unknown_field", "Not a file field.")])
                 }
                 let kept = Self.fileNames(values[fieldName] ?? existing[fieldName])
                 let limit = field.isMultiple ? (field.maxSelect ?? 1) : 1
                 guard (field.isMultiple ? kept.count : 0) + list.count <= limit else {
-                    throw ValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_too_many_values", "No more than \(limit) file(s).")])
+                    throw RecordValidationError(collection: collection.name, fields: [fieldName: FieldError("validation_too_many_values", "No more than \(limit) file(s).")])
                 }
                 var names: [String] = []
                 for upload in list {
                     do {
                         names.append(try files.save(upload, field: field, collectionId: collection.id, recordId: recordID, keyring: keyring))
-                    } catch let error as ValidationError {
-                        throw ValidationError(collection: collection.name, fields: error.fields)
+                    } catch let error as RecordValidationError {
+                        throw RecordValidationError(collection: collection.name, fields: error.fields)
                     }
                     saved.append(names.last!)
                 }
@@ -471,19 +471,19 @@ public struct RecordStore: Sendable {
     /// (`rule` replaces ``ListQuery/rule``): both in one read transaction.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func list(
-        _ collectionName: String, _ query: ListQuery, rule: (Collection) throws -> String?
-    ) throws -> (collection: Collection, result: ListResult) {
+        _ collectionName: String, _ query: ListQuery, rule: (CollectionModel) throws -> String?
+    ) throws -> (collection: CollectionModel, result: ListResult) {
         try query.checkBounds(collectionName)
         return try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
             var query = query
             query.rule = try rule(collection)
-            return (collection, try Self.page(db, collection, query))
+            return (collection, try Self.page(db.sqlite, collection, query))
         }
     }
 
     /// One page of `query` over `collection`, in the caller's read transaction.
-    private static func page(_ db: Database, _ collection: Collection, _ query: ListQuery) throws -> ListResult {
+    private static func page(_ db: Database, _ collection: CollectionModel, _ query: ListQuery) throws -> ListResult {
         let ruleFields = try CollectionFields.reading(db, collection)
         // The client's filter and sort see only what the caller may see; the rule sees everything.
         let fields = ruleFields.seen(by: query.context.viewer)
@@ -496,7 +496,7 @@ public struct RecordStore: Sendable {
         let rowid = "\(table).\"rowid\""
         let terms = sort.terms.compactMap { term in fields.resolve(term.path).map { (sql: $0.sql, descending: term.descending) } }
         var page = condition.sql
-        var pageArguments = condition.arguments
+        var pageArguments = StatementArguments(condition.arguments)
         var offset = query.offset
         if let token = query.cursor, !token.isEmpty {
             guard let cursor = ListCursor(token: token), cursor.sort == query.sort, cursor.keys.count == terms.count else {
@@ -526,7 +526,7 @@ public struct RecordStore: Sendable {
         var total = -1
         if !query.skipTotal {
             total = try Int.fetchOne(
-                HotStatements.statement(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition.sql)"), arguments: condition.arguments) ?? 0
+                HotStatements.statement(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition.sql)"), arguments: StatementArguments(condition.arguments)) ?? 0
         }
         return ListResult(
             page: query.page, perPage: query.perPage, totalItems: total,
@@ -535,7 +535,7 @@ public struct RecordStore: Sendable {
 
     // MARK: Rows
 
-    static func fetch(_ db: Database, _ collection: Collection, _ id: String) throws -> Record {
+    static func fetch(_ db: Database, _ collection: CollectionModel, _ id: String) throws -> RecordModel {
         let statement = try db.cachedStatement(sql: "SELECT * FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?")
         guard let row = try Row.fetchOne(statement, arguments: [id]) else {
             throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
@@ -543,19 +543,19 @@ public struct RecordStore: Sendable {
         return try record(from: row, collection)
     }
 
-    static func record(from row: Row, _ collection: Collection, includeHidden: Bool = false) throws -> Record {
+    static func record(from row: Row, _ collection: CollectionModel, includeHidden: Bool = false) throws -> RecordModel {
         try record(from: row, RowLayout(row, collection, includeHidden: includeHidden))
     }
 
     /// Where a collection's columns sit in the rows of one query: looked up by name once, then read by
     /// position for every row (GRDB's lookup by name is case-insensitive and costs a lowercasing).
     struct RowLayout {
-        let collection: Collection
+        let collection: CollectionModel
         let id: Int?, created: Int?, updated: Int?
         /// The fields to return (hidden ones only when asked) and their column, if the row has it.
         let fields: [(field: Field, column: Int?)]
 
-        init(_ row: Row, _ collection: Collection, includeHidden: Bool = false) {
+        init(_ row: Row, _ collection: CollectionModel, includeHidden: Bool = false) {
             var positions: [String: Int] = [:]
             for (index, name) in row.columnNames.enumerated() where positions[name] == nil { positions[name] = index }
             self.collection = collection
@@ -567,7 +567,7 @@ public struct RecordStore: Sendable {
         }
     }
 
-    static func record(from row: Row, _ layout: RowLayout) throws -> Record {
+    static func record(from row: Row, _ layout: RowLayout) throws -> RecordModel {
         var values: [String: JSONValue] = [:]
         values.reserveCapacity(layout.fields.count + 5)  // room for the system keys `json` adds
         for (field, column) in layout.fields {
@@ -588,7 +588,7 @@ public struct RecordStore: Sendable {
             }
             return text
         }
-        return Record(
+        return RecordModel(
             id: try text(layout.id), collectionId: layout.collection.id, collectionName: layout.collection.name,
             created: try text(layout.created), updated: try text(layout.updated), values: values)
     }
@@ -603,7 +603,7 @@ public struct RecordStore: Sendable {
     }
 
     /// Runs `body`, turning a UNIQUE violation into `validation_not_unique` on the field concerned.
-    static func mappingConstraints(_ collection: Collection, _ body: () throws -> Void) throws {
+    static func mappingConstraints(_ collection: CollectionModel, _ body: () throws -> Void) throws {
         do {
             try body()
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
@@ -613,7 +613,7 @@ public struct RecordStore: Sendable {
             var fields: [String: FieldError] = [:]
             for name in names { fields[name] = FieldError("validation_not_unique", "Value must be unique.") }
             if fields.isEmpty { throw error }
-            throw ValidationError(collection: collection.name, fields: fields)
+            throw RecordValidationError(collection: collection.name, fields: fields)
         }
     }
 }

@@ -2,21 +2,21 @@ import BurgStore
 
 /// The async forms of ``CollectionRegistry``'s blocking calls, on ``BlockingWork``'s threads.
 extension CollectionRegistry {
-    public func list() async throws -> [Collection] {
+    public func list() async throws -> [CollectionModel] {
         try await BlockingWork.run { try self.list() }
     }
 
-    public func get(_ name: String) async throws -> Collection {
+    public func get(_ name: String) async throws -> CollectionModel {
         try await BlockingWork.run { try self.get(name) }
     }
 
     @discardableResult
-    public func create(_ collection: Collection) async throws -> Collection {
+    public func create(_ collection: CollectionModel) async throws -> CollectionModel {
         try await BlockingWork.run { try self.create(collection) }
     }
 
     @discardableResult
-    public func createAll(_ collections: [Collection]) async throws -> [Collection] {
+    public func createAll(_ collections: [CollectionModel]) async throws -> [CollectionModel] {
         try await BlockingWork.run { try self.createAll(collections) }
     }
 
@@ -25,7 +25,7 @@ extension CollectionRegistry {
     }
 
     @discardableResult
-    public func update(_ name: String, to new: Collection, force: Bool = false) async throws -> Collection {
+    public func update(_ name: String, to new: CollectionModel, force: Bool = false) async throws -> CollectionModel {
         try await BlockingWork.run { try self.update(name, to: new, force: force) }
     }
 }

@@ -1,6 +1,6 @@
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 import Synchronization
 
 /// The collections of a database: their definitions (in `_collections`) and their tables, changed
@@ -26,28 +26,28 @@ public struct CollectionRegistry: Sendable {
                 ) STRICT
                 """)
         }
-        migrations.append(ChangeFeed.migration) { db in try ChangeFeed.createTable(db) }
+        migrations.append(ChangeFeed.migration) { db in try ChangeFeed.createTable(db.sqlite) }
         return migrations
     }()
 
     // MARK: Reading
 
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func list() throws -> [Collection] {
-        try store.read { db in try Self.all(db) }
+    public func list() throws -> [CollectionModel] {
+        try store.read { db in try Self.all(db.sqlite) }
     }
 
     /// The collection called `name` (case-insensitive), or `.collectionMissing`.
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func get(_ name: String) throws -> Collection {
-        try store.read { db in try Self.load(db, name) }
+    public func get(_ name: String) throws -> CollectionModel {
+        try store.read { db in try Self.load(db.sqlite, name) }
     }
 
-    static func all(_ db: Database) throws -> [Collection] {
+    static func all(_ db: Database) throws -> [CollectionModel] {
         try String.fetchAll(db, sql: "SELECT definition FROM _collections ORDER BY name").map(decode)
     }
 
-    static func load(_ db: Database, _ name: String) throws -> Collection {
+    static func load(_ db: Database, _ name: String) throws -> CollectionModel {
         // By name (case-insensitive) or by id, as PocketBase's routes accept either; a name wins. Two
         // indexed lookups (one `OR` made SQLite build a temporary table), with cached statements: every
         // record operation runs this, and preparing it cost more than running it.
@@ -62,11 +62,11 @@ public struct CollectionRegistry: Sendable {
     /// Decoded definitions by their exact text: every request reads the definitions it needs (so a
     /// change by any process is seen at once), but decodes each distinct text only once. Correct by
     /// construction — the key is the whole definition — and bounded (cleared past 512 entries).
-    private static let decoded = Mutex<[String: Collection]>([:])
+    private static let decoded = Mutex<[String: CollectionModel]>([:])
 
-    private static func decode(_ text: String) throws -> Collection {
+    private static func decode(_ text: String) throws -> CollectionModel {
         if let hit = decoded.withLock({ $0[text] }) { return hit }
-        let collection = try JSONDecoder().decode(Collection.self, from: Data(text.utf8))
+        let collection = try JSONDecoder().decode(CollectionModel.self, from: Data(text.utf8))
         decoded.withLock { cache in
             if cache.count >= 512 { cache.removeAll() }
             cache[text] = collection
@@ -74,7 +74,7 @@ public struct CollectionRegistry: Sendable {
         return collection
     }
 
-    private static func encode(_ collection: Collection) throws -> String {
+    private static func encode(_ collection: CollectionModel) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(collection), as: UTF8.self)
@@ -85,7 +85,7 @@ public struct CollectionRegistry: Sendable {
     /// Creates the collection and its table, indexes included. Relation targets must exist.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
-    public func create(_ collection: Collection) throws -> Collection {
+    public func create(_ collection: CollectionModel) throws -> CollectionModel {
         try createAll([collection])[0]
     }
 
@@ -93,25 +93,25 @@ public struct CollectionRegistry: Sendable {
     /// may refer to collections created earlier in the list.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
-    public func createAll(_ collections: [Collection]) throws -> [Collection] {
+    public func createAll(_ collections: [CollectionModel]) throws -> [CollectionModel] {
         for collection in collections { try collection.validate() }
         return try store.write { db in
             try collections.map { collection in
-                if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
+                if try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
                     throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
                 }
-                if let holder = try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE id = ?", arguments: [collection.id]) {
+                if let holder = try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE id = ?", arguments: [collection.id]) {
                     throw SchemaError(.idTaken, collection: collection.name,
                         message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
                 }
-                try Self.checkRelations(db, collection)
+                try Self.checkRelations(db.sqlite, collection)
                 var created = collection
                 created.created = FilterSQL.formatDate(Date())
                 created.updated = created.created
-                try Self.createTable(db, created, as: created.name)
-                try Self.checkRules(db, created)
-                try SearchIndex.create(db, created)
-                try db.execute(
+                try Self.createTable(db.sqlite, created, as: created.name)
+                try Self.checkRules(db.sqlite, created)
+                try SearchIndex.create(db.sqlite, created)
+                try db.sqlite.execute(
                     sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
                     arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
                 return created
@@ -124,26 +124,26 @@ public struct CollectionRegistry: Sendable {
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func delete(_ name: String, force: Bool = false) throws {
         let deleted = try store.write { db in
-            let collection = try Self.load(db, name)
+            let collection = try Self.load(db.sqlite, name)
             guard !collection.system else {
                 throw SchemaError(.protected, collection: collection.name, message: "is a system collection Burg needs; it cannot be deleted")
             }
             if !force {
-                let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
+                let count = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
                 if count > 0 {
                     throw SchemaError(.wouldLoseData, collection: collection.name,
                         message: "holds \(count) records; export them first, or delete with --force")
                 }
             }
-            for other in try Self.all(db) where other.name != collection.name {
+            for other in try Self.all(db.sqlite) where other.name != collection.name {
                 if let field = other.fields.first(where: { $0.type == .relation && $0.collection?.lowercased() == collection.name.lowercased() }) {
                     throw SchemaError(.referenced, collection: collection.name,
                         message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
                 }
             }
-            try SearchIndex.drop(db, collection)
+            try SearchIndex.drop(db.sqlite, collection)
             try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
-            try db.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
+            try db.sqlite.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
             return collection
         }
         // Its records' files, after the commit (a crash in between leaves orphans for `burg files check`).
@@ -156,10 +156,10 @@ public struct CollectionRegistry: Sendable {
     /// unless `force`.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     @discardableResult
-    public func update(_ name: String, to new: Collection, force: Bool = false) throws -> Collection {
+    public func update(_ name: String, to new: CollectionModel, force: Bool = false) throws -> CollectionModel {
         try new.validate()
         return try store.write { db in
-            let old = try Self.load(db, name)
+            let old = try Self.load(db.sqlite, name)
             var updated = new
             updated.id = old.id
             updated.system = old.system
@@ -172,13 +172,13 @@ public struct CollectionRegistry: Sendable {
             }
             updated.updated = FilterSQL.formatDate(Date())
             if old.name.lowercased() != new.name.lowercased(),
-               try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
+               try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
                 throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
             }
-            try Self.checkRelations(db, updated)
-            try SchemaMigration(old: old, new: updated, force: force).apply(db)
-            try Self.checkRules(db, updated)
-            try db.execute(
+            try Self.checkRelations(db.sqlite, updated)
+            try SchemaMigration(old: old, new: updated, force: force).apply(db.sqlite)
+            try Self.checkRules(db.sqlite, updated)
+            try db.sqlite.execute(
                 sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
                 arguments: [updated.name, try Self.encode(updated), updated.updated, updated.id])
             return updated
@@ -187,7 +187,7 @@ public struct CollectionRegistry: Sendable {
 
     // MARK: DDL
 
-    static func createTable(_ db: Database, _ collection: Collection, as tableName: String) throws {
+    static func createTable(_ db: Database, _ collection: CollectionModel, as tableName: String) throws {
         let columns = [
             "\"id\" TEXT PRIMARY KEY NOT NULL CHECK (length(\"id\") BETWEEN 1 AND 64)",
             "\"created\" TEXT NOT NULL DEFAULT ''",
@@ -199,7 +199,7 @@ public struct CollectionRegistry: Sendable {
 
     /// Unique fields get a partial unique index (empty values exempt); declared indexes as declared;
     /// `created` an index for the default sort.
-    static func createIndexes(_ db: Database, _ collection: Collection, table: String) throws {
+    static func createIndexes(_ db: Database, _ collection: CollectionModel, table: String) throws {
         let quotedTable = quoteIdentifier(table)
         try db.execute(sql: "CREATE INDEX \(quoteIdentifier("_\(collection.id)_created")) ON \(quotedTable) (\"created\")")
         for field in collection.fields where field.unique {
@@ -229,7 +229,7 @@ public struct CollectionRegistry: Sendable {
     /// Every access rule parses and names only fields the collection (and its relations) has, so a bad
     /// rule is refused when it is stored instead of breaking every listing later. Runs after the table
     /// exists in its new shape, in the same transaction.
-    static func checkRules(_ db: Database, _ collection: Collection) throws {
+    static func checkRules(_ db: Database, _ collection: CollectionModel) throws {
         let rules: [(String, String?)] = [
             ("listRule", collection.rules.list), ("viewRule", collection.rules.view), ("createRule", collection.rules.create),
             ("updateRule", collection.rules.update), ("deleteRule", collection.rules.delete),
@@ -245,7 +245,7 @@ public struct CollectionRegistry: Sendable {
         }
     }
 
-    private static func checkRelations(_ db: Database, _ collection: Collection) throws {
+    private static func checkRelations(_ db: Database, _ collection: CollectionModel) throws {
         for field in collection.fields where field.type == .relation {
             let target = field.collection ?? ""
             if target.lowercased() == collection.name.lowercased() { continue }  // self-relation

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// The table changes that turn collection `old` into `new`, run inside the caller's transaction.
 ///
@@ -7,8 +7,8 @@ import GRDB
 /// rebuilds the table (new table, copy converting values, drop, rename). Data loss is refused unless
 /// forced: dropping a column that holds non-empty values, or a rebuild that would change any value.
 struct SchemaMigration {
-    var old: Collection
-    var new: Collection
+    var old: CollectionModel
+    var new: CollectionModel
     var force: Bool
 
     func apply(_ db: Database) throws {
@@ -60,7 +60,7 @@ struct SchemaMigration {
     /// forced) when a conversion would change a value.
     private func rebuild(_ db: Database, retyped: [Field], oldByID: [String: Field]) throws {
         let staging = "_rebuild_\(new.id)"
-        try CollectionRegistry.createTable(db, Collection(name: new.name, fields: new.fields, id: new.id), as: staging)
+        try CollectionRegistry.createTable(db, CollectionModel(name: new.name, fields: new.fields, id: new.id), as: staging)
         try CollectionRegistry.dropIndexes(db, table: staging)
         var targets = ["\"id\"", "\"created\"", "\"updated\""]
         var sources = ["\"id\"", "\"created\"", "\"updated\""]

@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// The full-text index of a collection's searchable text fields: an FTS5 table with the trigram
 /// tokenizer (substring search), kept in step with the collection's table by triggers in the same
@@ -8,15 +8,15 @@ import GRDB
 /// rowids of these tables; `SearchIndexTests` checks that, and a schema change rebuilds the index.
 enum SearchIndex {
     /// `_fts_<collection id>`, quoted.
-    static func table(_ collection: Collection) -> String { quoteIdentifier("_fts_\(collection.id)") }
+    static func table(_ collection: CollectionModel) -> String { quoteIdentifier("_fts_\(collection.id)") }
 
-    static func searchableFields(_ collection: Collection) -> [Field] {
+    static func searchableFields(_ collection: CollectionModel) -> [Field] {
         collection.fields.filter { $0.searchable && $0.type == .text }
     }
 
     /// Creates the index (filled from the table's current rows) and its triggers; nothing when the
     /// collection has no searchable field.
-    static func create(_ db: Database, _ collection: Collection) throws {
+    static func create(_ db: Database, _ collection: CollectionModel) throws {
         let fields = searchableFields(collection)
         guard !fields.isEmpty else { return }
         let fts = table(collection)
@@ -41,7 +41,7 @@ enum SearchIndex {
         try db.execute(sql: "INSERT INTO \(fts) (\(fts)) VALUES ('rebuild')")
     }
 
-    private static func createInsertTrigger(_ db: Database, _ collection: Collection) throws {
+    private static func createInsertTrigger(_ db: Database, _ collection: CollectionModel) throws {
         let fields = searchableFields(collection)
         let columns = fields.map { quoteIdentifier($0.name) }.joined(separator: ", ")
         let new = fields.map { "new.\(quoteIdentifier($0.name))" }.joined(separator: ", ")
@@ -58,7 +58,7 @@ enum SearchIndex {
     /// one statement for the batch indexes at ~5 µs a row. The DDL is part of the transaction: a crash
     /// undoes all of it together.
     /// `before` is the table's largest rowid before the batch: every row the batch inserts is above it.
-    static func bulkInsert<T>(_ db: Database, _ collection: Collection, after before: Int64, _ body: () throws -> T) throws -> T {
+    static func bulkInsert<T>(_ db: Database, _ collection: CollectionModel, after before: Int64, _ body: () throws -> T) throws -> T {
         let fields = searchableFields(collection)
         guard !fields.isEmpty else { return try body() }
         let source = quoteIdentifier(collection.name)
@@ -72,12 +72,12 @@ enum SearchIndex {
     }
 
     /// Drops the index and its triggers (before the table changes shape).
-    static func drop(_ db: Database, _ collection: Collection) throws {
+    static func drop(_ db: Database, _ collection: CollectionModel) throws {
         for suffix in ["ai", "ad", "au"] { try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger(collection, suffix))") }
         try db.execute(sql: "DROP TABLE IF EXISTS \(table(collection))")
     }
 
-    private static func trigger(_ collection: Collection, _ suffix: String) -> String {
+    private static func trigger(_ collection: CollectionModel, _ suffix: String) -> String {
         quoteIdentifier("_fts_\(collection.id)_\(suffix)")
     }
 

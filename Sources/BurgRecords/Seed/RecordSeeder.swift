@@ -1,7 +1,7 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Why seeding could not start; nothing was written.
 public struct SeedError: BurgError, Equatable {
@@ -33,11 +33,11 @@ public struct RecordSeeder: Sendable {
         let collection = try CollectionRegistry(store: store).get(collectionName)
         var random = SeededRandom(seed: 0)
         let (offset, targets) = try store.read { db in
-            let offset = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
+            let offset = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
             var targets: [String: [String]] = [:]
             for field in collection.fields where field.type == .relation {
-                let target = try CollectionRegistry.load(db, field.collection ?? "")
-                targets[field.name] = try String.fetchAll(db, sql: "SELECT id FROM \(quoteIdentifier(target.name)) ORDER BY rowid LIMIT 10000")
+                let target = try CollectionRegistry.load(db.sqlite, field.collection ?? "")
+                targets[field.name] = try String.fetchAll(db.sqlite, sql: "SELECT id FROM \(quoteIdentifier(target.name)) ORDER BY rowid LIMIT 10000")
             }
             return (offset, targets)
         }
@@ -69,7 +69,7 @@ public struct RecordSeeder: Sendable {
                 }
             }
             let rows = batch
-            _ = try store.write { db in try insert.run(db, rows, skipBadRows: false) }
+            _ = try store.write { db in try insert.run(db.sqlite, rows, skipBadRows: false) }
             inserted += rows.count
             progress(inserted)
         }

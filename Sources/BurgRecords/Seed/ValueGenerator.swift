@@ -2,7 +2,7 @@ import Foundation
 
 /// Realistic values for one collection's fields, chosen by type, options and field name.
 struct ValueGenerator {
-    let collection: Collection
+    let collection: CollectionModel
     let relationTargets: [String: [String]]
 
     static let firstNames = ["Ada", "Ben", "Clara", "David", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Katja", "Luca",

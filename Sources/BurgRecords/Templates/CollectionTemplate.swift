@@ -11,7 +11,7 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
     }
 
     /// The collections, in creation order (relation targets first).
-    public var collections: [Collection] {
+    public var collections: [CollectionModel] {
         switch self {
         case .clinic: Self.clinicCollections
         case .erp: Self.erpCollections
@@ -72,8 +72,8 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
 
     // MARK: Clinic
 
-    private static let clinicCollections: [Collection] = [
-        Collection(
+    private static let clinicCollections: [CollectionModel] = [
+        CollectionModel(
             name: "patients",
             fields: [
                 text("patient_number", required: true, unique: true, max: 32),
@@ -91,9 +91,9 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 text("notes", max: 20_000, searchable: true),
                 files("photos", max: 20, maxSize: 50 << 20, types: images),
             ],
-            indexes: [Collection.Index(name: "name", fields: ["last_name", "first_name"]), Collection.Index(name: "birth_date", fields: ["birth_date"])],
+            indexes: [CollectionModel.Index(name: "name", fields: ["last_name", "first_name"]), CollectionModel.Index(name: "birth_date", fields: ["birth_date"])],
             id: "pbc_clinic_patients"),
-        Collection(
+        CollectionModel(
             name: "consultations",
             fields: [
                 relation("patient", to: "patients", required: true),
@@ -104,9 +104,9 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 text("notes", max: 20_000),
                 files("attachments", max: 20, maxSize: 100 << 20, types: images + ["application/pdf"]),
             ],
-            indexes: [Collection.Index(name: "patient_date", fields: ["patient", "date"])],
+            indexes: [CollectionModel.Index(name: "patient_date", fields: ["patient", "date"])],
             id: "pbc_clinic_consults"),
-        Collection(
+        CollectionModel(
             name: "procedures",
             fields: [
                 relation("patient", to: "patients", required: true),
@@ -117,14 +117,14 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 select("outcome", ["planned", "successful", "complications", "cancelled"], required: true),
                 text("notes", max: 20_000),
             ],
-            indexes: [Collection.Index(name: "patient_date", fields: ["patient", "date"]), Collection.Index(name: "type", fields: ["procedure_type"])],
+            indexes: [CollectionModel.Index(name: "patient_date", fields: ["patient", "date"]), CollectionModel.Index(name: "type", fields: ["procedure_type"])],
             id: "pbc_clinic_procedures"),
     ]
 
     // MARK: ERP
 
-    private static let erpCollections: [Collection] = [
-        Collection(
+    private static let erpCollections: [CollectionModel] = [
+        CollectionModel(
             name: "storage_locations",
             fields: [
                 text("code", required: true, unique: true, max: 32),
@@ -134,7 +134,7 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 field("active", .bool),
             ],
             id: "pbc_erp_locations"),
-        Collection(
+        CollectionModel(
             name: "customer_groups",
             fields: [
                 text("name", required: true, unique: true, max: 100),
@@ -142,7 +142,7 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 text("description", max: 2_000),
             ],
             id: "pbc_erp_groups"),
-        Collection(
+        CollectionModel(
             name: "production_orders",
             fields: [
                 text("order_number", required: true, unique: true, max: 32),
@@ -154,7 +154,7 @@ public enum CollectionTemplate: String, Sendable, CaseIterable {
                 relation("storage_location", to: "storage_locations"),
                 text("notes", max: 20_000),
             ],
-            indexes: [Collection.Index(name: "status_due", fields: ["status", "due_date"])],
+            indexes: [CollectionModel.Index(name: "status_due", fields: ["status", "due_date"])],
             id: "pbc_erp_orders"),
     ]
 }

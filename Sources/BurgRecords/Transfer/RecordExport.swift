@@ -1,6 +1,6 @@
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// Streams a collection out as NDJSON (one record JSON per line, PocketBase's shape) or CSV (a header,
 /// then one row per record; lists and JSON values as JSON text). One read transaction: the export is a
@@ -19,14 +19,14 @@ public struct RecordExporter: Sendable {
         to output: (String) throws -> Void
     ) throws -> Int {
         try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            let fields = CollectionFields(collection, all: try CollectionRegistry.all(db))
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            let fields = CollectionFields(collection, all: try CollectionRegistry.all(db.sqlite))
             let condition = try FilterSQL.compile(filter, fields: fields)
             let table = quoteIdentifier(collection.name)
             if format == .csv {
-                try output((Collection.systemFields + collection.fields.map(\.name)).map(CSVRecordParser.escape).joined(separator: ",") + "\n")
+                try output((CollectionModel.systemFields + collection.fields.map(\.name)).map(CSVRecordParser.escape).joined(separator: ",") + "\n")
             }
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) WHERE \(condition.sql) ORDER BY rowid", arguments: condition.arguments)
+            let rows = try Row.fetchCursor(db.sqlite, sql: "SELECT * FROM \(table) WHERE \(condition.sql) ORDER BY rowid", arguments: StatementArguments(condition.arguments))
             var count = 0
             var layout: RecordStore.RowLayout?
             while let row = try rows.next() {

@@ -1,8 +1,8 @@
 import BurgCore
 import BurgStore
 import Foundation
-import GRDB
-import GRDBSQLite
+internal import GRDB
+internal import GRDBSQLite
 import Synchronization
 import SystemPackage
 
@@ -181,7 +181,7 @@ public struct RecordImporter: Sendable {
             } else {
                 let rows = batch
                 let skip = options.onError == .skip
-                inFlight = writer.submit { [store] in try store.write { db in try insert.run(db, rows, skipBadRows: skip) } }
+                inFlight = writer.submit { [store] in try store.write { db in try insert.run(db.sqlite, rows, skipBadRows: skip) } }
             }
             batch.removeAll(keepingCapacity: true)
         }
@@ -231,7 +231,7 @@ public struct RecordImporter: Sendable {
                     continue
                 }
                 guard let names = header else {
-                    let unknown = fields.filter { collection.field(named: $0) == nil && !Collection.systemFields.contains($0) }
+                    let unknown = fields.filter { collection.field(named: $0) == nil && !CollectionModel.systemFields.contains($0) }
                     guard unknown.isEmpty else {
                         throw ImportError(code: .badHeader, path: name,
                             message: "header names unknown fields: \(unknown.joined(separator: ", ")) (known: \(collection.fields.map(\.name).joined(separator: ", ")))")
@@ -292,16 +292,16 @@ struct InsertStatement: Sendable {
         var columns: [RecordValidator.ColumnValue?]
     }
 
-    let collection: Collection
+    let collection: CollectionModel
     let sql: String
 
-    init(_ collection: Collection) {
+    init(_ collection: CollectionModel) {
         self.collection = collection
         let names = ["\"id\"", "\"created\"", "\"updated\""] + collection.fields.map { quoteIdentifier($0.name) }
         sql = "INSERT INTO \(quoteIdentifier(collection.name)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
     }
 
-    struct Outcome: Sendable { var inserted = 0; var failures: [(Int, ValidationError)] = [] }
+    struct Outcome: Sendable { var inserted = 0; var failures: [(Int, RecordValidationError)] = [] }
 
     /// Inserts the rows. A constraint violation (duplicate unique value) fails the whole batch, or with
     /// `skipBadRows` skips just that row (each row in its own savepoint).
@@ -338,7 +338,7 @@ struct InsertStatement: Sendable {
             statement = try db.makeStatement(sql: sql)
             do {
                 try RecordStore.mappingConstraints(collection) { throw error }
-            } catch let failure as ValidationError {
+            } catch let failure as RecordValidationError {
                 if skipBadRows {
                     try db.execute(sql: "ROLLBACK TO burg_row")
                     try db.execute(sql: "RELEASE burg_row")
@@ -403,5 +403,5 @@ final class BatchWriterThread: Sendable {
 /// A row of a batch broke a constraint in abort mode: the batch's transaction is rolled back.
 struct ImportBatchFailure: Error {
     var line: Int
-    var error: ValidationError
+    var error: RecordValidationError
 }

@@ -1,6 +1,6 @@
 import BurgStore
 import Foundation
-import GRDB
+internal import GRDB
 
 /// How a batch is validated.
 public struct BatchValidationOptions: Sendable {
@@ -51,14 +51,14 @@ public struct RecordBatchValidator: Sendable {
         cancellation: BatchCancellation = BatchCancellation(), progress: (BatchProgress) -> Void = { _ in }
     ) throws -> BatchValidationReport {
         let (collection, total) = try store.read { db in
-            let collection = try CollectionRegistry.load(db, collectionName)
-            return (collection, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0)
+            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+            return (collection, try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0)
         }
         var lastRowid: Int64 = 0
         let table = quoteIdentifier(collection.name)
         return try validate(collection, total: total, options: options, cancellation: cancellation, progress: progress) {
             let rows = try store.read { db in
-                try Row.fetchAll(db, sql: "SELECT rowid AS \"burg:rowid\", * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                try Row.fetchAll(db.sqlite, sql: "SELECT rowid AS \"burg:rowid\", * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
                                  arguments: [lastRowid, options.chunkSize])
             }
             guard let last = rows.last else { return nil }
@@ -70,7 +70,7 @@ public struct RecordBatchValidator: Sendable {
 
     /// Checks the given records (values by field name) against `collection`.
     public func validate(
-        _ records: [Record], against collection: Collection, options: BatchValidationOptions = BatchValidationOptions(),
+        _ records: [RecordModel], against collection: CollectionModel, options: BatchValidationOptions = BatchValidationOptions(),
         cancellation: BatchCancellation = BatchCancellation(), progress: (BatchProgress) -> Void = { _ in }
     ) throws -> BatchValidationReport {
         var handed = false
@@ -81,8 +81,8 @@ public struct RecordBatchValidator: Sendable {
     }
 
     private func validate(
-        _ collection: Collection, total: Int, options: BatchValidationOptions, cancellation: BatchCancellation,
-        progress: (BatchProgress) -> Void, next: () throws -> [Record]?
+        _ collection: CollectionModel, total: Int, options: BatchValidationOptions, cancellation: BatchCancellation,
+        progress: (BatchProgress) -> Void, next: () throws -> [RecordModel]?
     ) throws -> BatchValidationReport {
         let validator = RecordValidator(collection)
         var report = BatchValidationReport(collection: collection.name, total: total)
@@ -90,7 +90,7 @@ public struct RecordBatchValidator: Sendable {
         let outcome = try BatchRunner.run(
             total: total, workers: options.workers, timeout: options.itemTimeout, cancellation: cancellation, next: next,
             check: { record in
-                do throws(ValidationError) {
+                do throws(RecordValidationError) {
                     _ = try validator.validate(record.values)
                     return .passed
                 } catch {

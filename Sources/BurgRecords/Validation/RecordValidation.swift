@@ -12,7 +12,7 @@ public struct FieldError: Error, Sendable, Equatable, Codable {
 }
 
 /// Every field error of a record at once (never only the first), keyed by field name.
-public struct ValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct RecordValidationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var collection: String
     public var fields: [String: FieldError]
 
@@ -38,10 +38,10 @@ public struct RecordValidator: Sendable {
         case ignore
     }
 
-    public let collection: Collection
+    public let collection: CollectionModel
     public var unknownKeys: UnknownKeys
 
-    public init(_ collection: Collection, unknownKeys: UnknownKeys = .refuse) {
+    public init(_ collection: CollectionModel, unknownKeys: UnknownKeys = .refuse) {
         self.collection = collection
         self.unknownKeys = unknownKeys
     }
@@ -49,7 +49,7 @@ public struct RecordValidator: Sendable {
     /// Validates `values` (a key that names no field as ``unknownKeys`` says) and returns the column
     /// values to store.
     /// `existing` is the stored record for an update: absent keys keep their stored value.
-    public func validate(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [String: ColumnValue] {
+    public func validate(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(RecordValidationError) -> [String: ColumnValue] {
         let columns = try columns(values, existing: existing)
         var byName: [String: ColumnValue] = [:]
         for (field, column) in zip(collection.fields, columns) {
@@ -60,7 +60,7 @@ public struct RecordValidator: Sendable {
 
     /// The same check, with the column values in the order of the collection's fields (nil: a hidden
     /// field an update leaves alone) — the form bulk inserts bind without a dictionary per row.
-    func columns(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(ValidationError) -> [ColumnValue?] {
+    func columns(_ values: [String: JSONValue], existing: [String: JSONValue]? = nil) throws(RecordValidationError) -> [ColumnValue?] {
         var errors: [String: FieldError] = [:]
         var columns: [ColumnValue?] = []
         columns.reserveCapacity(collection.fields.count)
@@ -82,11 +82,11 @@ public struct RecordValidator: Sendable {
             }
         }
         if known < values.count && unknownKeys == .refuse {
-            for key in values.keys where collection.field(named: key) == nil && !Collection.systemFields.contains(key) {
+            for key in values.keys where collection.field(named: key) == nil && !CollectionModel.systemFields.contains(key) {
                 errors[key] = FieldError("validation_unknown_field", "Unknown field.")
             }
         }
-        if !errors.isEmpty { throw ValidationError(collection: collection.name, fields: errors) }
+        if !errors.isEmpty { throw RecordValidationError(collection: collection.name, fields: errors) }
         return columns
     }
 

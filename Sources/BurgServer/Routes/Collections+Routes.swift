@@ -75,13 +75,13 @@ struct CollectionsRoutes: Sendable {
         }
     }
 
-    static func json(_ collection: Collection) throws -> JSONValue {
+    static func json(_ collection: CollectionModel) throws -> JSONValue {
         try JSONValue.parse(String(decoding: try JSONEncoder().encode(collection), as: UTF8.self))
     }
 
-    static func decode(_ value: JSONValue) throws -> Collection {
+    static func decode(_ value: JSONValue) throws -> CollectionModel {
         do {
-            return try JSONDecoder().decode(Collection.self, from: Data(value.jsonText.utf8))
+            return try JSONDecoder().decode(CollectionModel.self, from: Data(value.jsonText.utf8))
         } catch {
             throw APIError(.badRequest, "An error occurred while validating the submitted data: the collection definition is malformed (\(error)).")
         }

@@ -41,11 +41,11 @@ struct RecordsRoutes: Sendable {
 
     /// The access check ``AccessPolicy`` gives this caller for `action`: nil when there is none;
     /// throws 403 for a superusers-only action.
-    private func access(_ action: RecordAction, _ collection: Collection, _ caller: RecordCaller) throws -> RecordAccess? {
+    private func access(_ action: RecordAction, _ collection: CollectionModel, _ caller: RecordCaller) throws -> RecordAccess? {
         try AccessPolicy.decide(action, on: collection, for: caller).required(in: collection)
     }
 
-    private func collection(_ context: BurgRequestContext) async throws -> Collection {
+    private func collection(_ context: BurgRequestContext) async throws -> CollectionModel {
         let name = try context.parameters.require("collection")
         let store = self.store
         return try await Self.blocking { try CollectionRegistry(store: store).get(name) }
@@ -99,14 +99,14 @@ struct RecordsRoutes: Sendable {
     }
 
     /// The body of a create or update (JSON, or multipart with files); `RecordBody.cleanUp()` after use.
-    private func body(_ request: Request, _ context: BurgRequestContext, _ collection: Collection) async throws -> RecordBody {
+    private func body(_ request: Request, _ context: BurgRequestContext, _ collection: CollectionModel) async throws -> RecordBody {
         try await RecordBody.read(request, context: context, collection: collection,
                                   dataDirectory: store.configuration.dataDirectory, limit: maxUploadSize)
     }
 
     func create(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
         let identity = try await auth.identity(request, context)
-        let collection: Collection
+        let collection: CollectionModel
         let input: RecordBody
         if MultipartForm.boundary(of: request.headers[.contentType]) == nil {
             let object = try await request.jsonObject(context: context)
@@ -122,7 +122,7 @@ struct RecordsRoutes: Sendable {
         let files = input.files
         let caller = RecordCaller(identity)
         let access = try self.access(.create, collection, caller.with(body: body))
-        let record: BurgRecords.Record
+        let record: RecordModel
         if collection.type == .auth {
             // Passwords are hashed and checked by the authenticator. A non-empty create rule is checked
             // on the stored record, which is removed again if it fails (not atomic: a crash in between
@@ -186,7 +186,7 @@ struct RecordsRoutes: Sendable {
         input.resolveFiles(existing: existing, collection: collection)
         let body = input.values
         let files = input.files
-        let record: BurgRecords.Record
+        let record: RecordModel
         if collection.type == .auth {
             record = try await authenticator.updateRecord(collection: collection.name, id: id, values: body, files: files, by: identity)
         } else {
@@ -210,7 +210,7 @@ struct RecordsRoutes: Sendable {
     /// caller may view under `"expand"` (PocketBase's shape; dotted paths expand the expanded records in
     /// turn, up to 6 levels), and `fields=id,title` keeps only the named top-level keys (`*` for all;
     /// `expand` is kept when named).
-    func shape(_ records: [BurgRecords.Record], _ collection: Collection, _ caller: RecordCaller, _ query: [String: String]) async throws -> [JSONValue] {
+    func shape(_ records: [RecordModel], _ collection: CollectionModel, _ caller: RecordCaller, _ query: [String: String]) async throws -> [JSONValue] {
         let paths = try ExpandPaths(query["expand"] ?? "", collection: collection.name)
         let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let store = self.records

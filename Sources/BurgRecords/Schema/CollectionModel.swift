@@ -2,7 +2,7 @@ import Foundation
 
 /// A collection: a named set of records with typed fields, stored as a real SQLite table of the same
 /// name with one typed column per field, plus the system columns `id`, `created` and `updated`.
-public struct Collection: Sendable, Equatable, Codable {
+public struct CollectionModel: Sendable, Equatable, Codable {
     /// A declared index over one or more fields.
     public struct Index: Sendable, Equatable, Codable {
         public var name: String
@@ -169,15 +169,15 @@ public struct Collection: Sendable, Equatable, Codable {
         if let pattern = field.pattern, (try? NSRegularExpression(pattern: pattern)) == nil {
             throw fail("pattern \(pattern) is not a valid regular expression")
         }
-        if let maxSelect = field.maxSelect, !(1...Collection.maxCount).contains(maxSelect) {
-            throw fail("maxSelect must be from 1 to \(Collection.maxCount), not \(maxSelect)")
+        if let maxSelect = field.maxSelect, !(1...CollectionModel.maxCount).contains(maxSelect) {
+            throw fail("maxSelect must be from 1 to \(CollectionModel.maxCount), not \(maxSelect)")
         }
         if let maxSize = field.maxSize, maxSize < 0 { throw fail("maxSize must be 0 or more bytes, not \(maxSize)") }
         // For texts (and the other string types) min and max count characters: whole numbers of a sane size.
         if field.type != .number {
             for (key, bound) in [("min", field.min), ("max", field.max)] {
-                if let bound, !(bound.rounded() == bound && bound >= 0 && bound <= Double(Collection.maxCount)) {
-                    throw fail("\(key) counts characters: a whole number from 0 to \(Collection.maxCount), not \(bound)")
+                if let bound, !(bound.rounded() == bound && bound >= 0 && bound <= Double(CollectionModel.maxCount)) {
+                    throw fail("\(key) counts characters: a whole number from 0 to \(CollectionModel.maxCount), not \(bound)")
                 }
             }
         }
