@@ -141,7 +141,10 @@ final class RealtimeBroker: Service, Sendable {
     }
 
     /// The record as `caller` may see it, or nil when the rule of `action` (listing for `c/*`, viewing
-    /// for `c/<id>`) hides it (a deleted record is judged as it was, from the copy the change feed kept).
+    /// for `c/<id>`) hides it. The record is the change feed's copy, as this change committed it (a
+    /// deleted one as it was), judged as such: an update followed at once by a delete sends both
+    /// events, each with its own values. Only creates of a bulk insert carry no copy; those records
+    /// are read now (a later delete has then removed one: its create is skipped, its delete is sent).
     private func visibleRecord(
         _ change: RecordChange, _ collection: CollectionModel, _ caller: RecordCaller, action: RecordAction
     ) async throws -> JSONValue? {
@@ -152,13 +155,11 @@ final class RealtimeBroker: Service, Sendable {
         case .matching(let rule): access = rule
         }
         let store = self.store
-        if change.action == .delete {
-            guard let deleted = change.deleted else { return nil }
+        if let committed = change.record {
             if let access {
-                guard try await BlockingWork.run({ try RecordStore(store: store).allows(deleted: deleted, in: collection.name, access: access) })
-                else { return nil }
+                guard try await RecordStore(store: store).allows(committed: committed, in: collection.name, access: access) else { return nil }
             }
-            guard case .object(var values) = deleted else { return nil }
+            guard case .object(var values) = committed else { return nil }
             func take(_ key: String) -> String { if case .string(let text)? = values.removeValue(forKey: key) { text } else { "" } }
             let (created, updated) = (take("created"), take("updated"))
             for key in ["id", "collectionId", "collectionName"] { values[key] = nil }
@@ -166,8 +167,9 @@ final class RealtimeBroker: Service, Sendable {
                                             created: created, updated: updated, values: values)
             return RecordPresenter.present(record, collection, for: caller)
         }
+        guard change.action != .delete else { return nil }
         do {
-            let record = try await BlockingWork.run { try RecordStore(store: store).get(collection.name, id: change.recordId, access: access) }
+            let record = try await RecordStore(store: store).get(collection.name, id: change.recordId, access: access)
             return RecordPresenter.present(record, collection, for: caller)
         } catch let error as BurgRecords.RecordError where error.code == .notFound {
             return nil  // hidden by the rule, or deleted since

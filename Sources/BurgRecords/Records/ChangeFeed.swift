@@ -9,8 +9,11 @@ public struct RecordChange: Sendable, Equatable {
     public var collectionId: String
     public var recordId: String
     public var action: Action
-    /// The record as it was, for deletes (it can no longer be read).
-    public var deleted: JSONValue?
+    /// The record as this change committed it — for a delete, as it was before — in PocketBase's JSON
+    /// shape (hidden fields left out), so that an event says what the change did even when later
+    /// changes follow at once. Nil only for the creates of a bulk insert (`burg import`, seeding), whose
+    /// rows are read when the event is sent.
+    public var record: JSONValue?
 }
 
 /// Every record create, update and delete, written to `_changes` in the same transaction as the change
@@ -19,6 +22,9 @@ public struct RecordChange: Sendable, Equatable {
 /// rolled back. Old entries are pruned by age.
 public enum ChangeFeed {
     static let migration = "records.0002-changes"
+    /// Adds `record`: the record as each change committed it (before it, deletes alone kept a copy,
+    /// in `deleted`, which stays for entries written then).
+    static let recordMigration = "records.0003-change-records"
 
     static func createTable(_ db: Database) throws {
         try db.execute(sql: """
@@ -33,9 +39,14 @@ public enum ChangeFeed {
             """)
     }
 
-    static func append(_ db: Database, _ collection: CollectionModel, _ recordId: String, _ action: RecordChange.Action, deleted: JSONValue? = nil) throws {
-        try db.cachedStatement(sql: "INSERT INTO _changes (at, collection_id, record_id, action, deleted) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [FilterSQL.formatDate(Date()), collection.id, recordId, action.rawValue, deleted?.jsonText])
+    static func addRecordColumn(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE _changes ADD COLUMN record TEXT")
+    }
+
+    /// Notes `action` on `record` (as committed; as it was, for a delete) in the caller's transaction.
+    static func append(_ db: Database, _ collection: CollectionModel, _ record: RecordModel, _ action: RecordChange.Action) throws {
+        try db.cachedStatement(sql: "INSERT INTO _changes (at, collection_id, record_id, action, record) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [FilterSQL.formatDate(Date()), collection.id, record.id, action.rawValue, record.json.jsonText])
     }
 
     /// One `create` per row inserted after `rowid` (a bulk insert's batch).
@@ -58,7 +69,7 @@ public enum ChangeFeed {
                 RecordChange(
                     id: row["id"], collectionId: row["collection_id"], recordId: row["record_id"],
                     action: RecordChange.Action(rawValue: row["action"]) ?? .update,
-                    deleted: (row["deleted"] as String?).flatMap { try? JSONValue.parse($0) })
+                    record: (row["record"] as String? ?? row["deleted"] as String?).flatMap { try? JSONValue.parse($0) })
             }
         }
     }

@@ -21,8 +21,8 @@ extension RecordStore {
         try await BlockingWork.run { try self.get(collectionName, id: id, access: access) }
     }
 
-    public func allows(deleted json: JSONValue, in collectionName: String, access: RecordAccess) async throws -> Bool {
-        try await BlockingWork.run { try self.allows(deleted: json, in: collectionName, access: access) }
+    public func allows(committed json: JSONValue, in collectionName: String, access: RecordAccess) async throws -> Bool {
+        try await BlockingWork.run { try self.allows(committed: json, in: collectionName, access: access) }
     }
 
     @discardableResult

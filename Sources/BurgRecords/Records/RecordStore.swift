@@ -212,10 +212,11 @@ public struct RecordStore: Sendable {
         try Self.mappingConstraints(collection) { try statement.execute(arguments: StatementArguments(arguments)) }
         // The create rule judges the record as it would be stored; failing it undoes the insert.
         try Self.require(db, collection, recordID, access, else: .forbidden)
-        try ChangeFeed.append(db, collection, recordID, .create)
-        try afterWrite?(StoreTransaction(db), .create, collection, recordID)
         // The record as stored, from the values just inserted (no trigger or default changes a row).
-        return (collection, try Self.record(from: Row(stored), collection))
+        let record = try Self.record(from: Row(stored), collection)
+        try ChangeFeed.append(db, collection, record, .create)
+        try afterWrite?(StoreTransaction(db), .create, collection, recordID)
+        return (collection, record)
     }
 
     /// The record, or `.notFound` — also when `access` is given and the record does not match its rule
@@ -271,12 +272,13 @@ public struct RecordStore: Sendable {
         }
     }
 
-    /// Whether a record that is already deleted — `json`, as the change feed kept it — matched `access`'s
-    /// rule (for realtime delete events, which go only to subscribers who could view the record). The
-    /// rule's SQL runs against a one-row CTE that shadows the collection's table, so relation paths
-    /// still follow the other collections as they are now.
+    /// Whether a record as a change committed it — `json`, the change feed's copy, which later changes
+    /// or a delete may have overtaken since — matches `access`'s rule (for realtime events, which go only
+    /// to subscribers whose rule lets them see the record as that change left it). The rule's SQL runs
+    /// against a one-row CTE that shadows the collection's table, so relation paths still follow the
+    /// other collections as they are now.
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func allows(deleted json: JSONValue, in collectionName: String, access: RecordAccess) throws -> Bool {
+    public func allows(committed json: JSONValue, in collectionName: String, access: RecordAccess) throws -> Bool {
         guard !access.rule.isEmpty else { return true }
         guard case .object(let values) = json else { return false }
         return try store.read { db in
@@ -369,9 +371,10 @@ public struct RecordStore: Sendable {
                     sql: "UPDATE \(quoteIdentifier(collection.name)) SET \(assignments.joined(separator: ", ")) WHERE \"id\" = ?",
                     arguments: StatementArguments(arguments))
             }
-            try ChangeFeed.append(db.sqlite, collection, id, .update)
-            try afterWrite?(StoreTransaction(db.sqlite), .update, collection, id)
-            return try Self.fetch(db.sqlite, collection, id)
+            let updated = try Self.fetch(db.sqlite, collection, id)
+            try ChangeFeed.append(db.sqlite, collection, updated, .update)
+            try afterWrite?(db, .update, collection, id)
+            return updated
         }
     }
 
@@ -392,8 +395,8 @@ public struct RecordStore: Sendable {
                 throw RecordError(code: .protected, collection: collection.name,
                     message: "\(id) is the last superuser and cannot be deleted; create another superuser first")
             }
-            try ChangeFeed.append(db.sqlite, collection, id, .delete, deleted: before.json)
-            try afterWrite?(StoreTransaction(db.sqlite), .delete, collection, id)
+            try ChangeFeed.append(db.sqlite, collection, before, .delete)
+            try afterWrite?(db, .delete, collection, id)
             return collection
         }
         // A crash before this line leaves an orphaned directory, which `burg files check` reports.

@@ -27,6 +27,7 @@ public struct CollectionRegistry: Sendable {
                 """)
         }
         migrations.append(ChangeFeed.migration) { db in try ChangeFeed.createTable(db.sqlite) }
+        migrations.append(ChangeFeed.recordMigration) { db in try ChangeFeed.addRecordColumn(db.sqlite) }
         return migrations
     }()
 
