@@ -12,9 +12,12 @@ import SystemPackage
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8090
-    /// Sign-in attempts a client address may burst, and their refill per second.
-    public var authBurst = 10
-    public var authRefillPerSecond = 1.0
+    /// Password sign-ins a client address may burst, and their refill per second. The default lets an
+    /// office of a hundred behind one address sign in at nine o'clock, then two more a second; password
+    /// guessing is held by the lockout (per identity and per address), so this bucket bounds only the
+    /// hashing work one address can cause (two bcrypt hashes a second, a few percent of a core).
+    public var authBurst = 100
+    public var authRefillPerSecond = 2.0
     /// The largest multipart body (a create or update with files) accepted; each file is further held
     /// to its field's `maxSize`. JSON bodies are limited to 32 MiB.
     public var maxUploadSize = 1 << 30

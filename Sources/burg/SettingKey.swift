@@ -87,8 +87,8 @@ struct SettingKey: Sendable, Equatable {
         SettingKey(key: "server.indexFallback", flag: "--index-fallback", kind: .boolean, unit: "", defaultValue: "true"),
         // MiB, shifted into bytes: 1 TiB at most keeps `maxUpload << 20` far from overflow.
         SettingKey(key: "server.maxUpload", flag: "--max-upload", kind: .integer(1...(1 << 20)), unit: "MiB", defaultValue: "1024"),
-        SettingKey(key: "auth.burst", flag: "--auth-burst", kind: .integer(1...Int(Int32.max)), unit: "requests", defaultValue: "10"),
-        SettingKey(key: "auth.refill", flag: "--auth-refill", kind: .number(0.000_001...1e9), unit: "requests per second", defaultValue: "1"),
+        SettingKey(key: "auth.burst", flag: "--auth-burst", kind: .integer(1...Int(Int32.max)), unit: "requests", defaultValue: "100"),
+        SettingKey(key: "auth.refill", flag: "--auth-refill", kind: .number(0.000_001...1e9), unit: "requests per second", defaultValue: "2"),
         SettingKey(key: "auth.bcryptCost", flag: "--bcrypt-cost", kind: .integer(4...31), unit: "", defaultValue: "\(AuthSettings().bcryptCost)"),
         SettingKey(key: "auth.lockoutAfter", flag: "--lockout-after", kind: .integer(1...1_000_000), unit: "failures",
                    defaultValue: "\(LockoutPolicy().maxFailures)"),

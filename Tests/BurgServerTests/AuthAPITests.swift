@@ -128,6 +128,43 @@ import Testing
         }
     }
 
+    /// Refreshing a session draws nothing from the address's sign-in bucket: an app refreshing its users'
+    /// tokens cannot lock their colleagues behind the same address out of signing in.
+    @Test func tokenRefreshesDoNotSpendTheAddressesSignInBucket() async throws {
+        var configuration = ServerConfiguration()
+        configuration.authBurst = 3
+        configuration.authRefillPerSecond = 0.001
+        try await InProcessServer.run(.live, configuration: configuration) { server in
+            let admin = try await server.superuserToken()  // the bucket's first sign-in
+            var refreshes: [Int] = []
+            for _ in 0..<8 {
+                refreshes.append(try await server.call("POST", "/api/collections/_superusers/auth-refresh", token: admin).status)
+            }
+            #expect(refreshes.allSatisfy { $0 == 200 }, "\(refreshes)")
+            // Two sign-ins are left of three, whatever the refreshes did; the fourth is refused.
+            _ = try await server.superuserToken()
+            _ = try await server.superuserToken()
+            let refused = try await server.call("POST", "/api/collections/_superusers/auth-with-password",
+                .object(["identity": .string(LiveServer.superuser.0), "password": .string(LiveServer.superuser.1)]))
+            #expect(refused.status == 429, "\(refused.json)")
+        }
+    }
+
+    /// With the defaults, a test suite or an office behind one address signs in a dozen times in a row
+    /// (and far more: the burst is 100) without a 429.
+    @Test func theDefaultLetsManySignInsFromOneAddressThrough() async throws {
+        #expect(ServerConfiguration().authBurst == 100 && ServerConfiguration().authRefillPerSecond == 2)
+        try await InProcessServer.run(.live) { server in
+            var statuses: [Int] = []
+            for _ in 0..<25 {
+                let reply = try await server.call("POST", "/api/collections/_superusers/auth-with-password",
+                    .object(["identity": .string(LiveServer.superuser.0), "password": .string(LiveServer.superuser.1)]))
+                statuses.append(reply.status)
+            }
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+        }
+    }
+
     @Test func everyRouteIsRateLimitedPerTokenOrAddressWhenConfigured() async throws {
         // A real `burg serve` (which also proves the flags reach the limiter); in process, on a loaded
         // machine, this test's requests timed out while other tests held the cooperative pool.

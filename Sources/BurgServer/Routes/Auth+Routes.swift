@@ -4,8 +4,11 @@ import BurgRecords
 import Foundation
 import Hummingbird
 
-/// `/api/collections/{collection}/auth-with-password` and `/auth-refresh`, with a token bucket per
-/// client address in front (on top of the authenticator's lockout of an identity).
+/// `/api/collections/{collection}/auth-with-password`, with a token bucket per client address in front
+/// (on top of the authenticator's lockout of an identity and of an address), and `/auth-refresh`, which
+/// draws from no sign-in bucket: it needs a valid token, costs no password hash, and an app refreshing
+/// its users' sessions must not lock their colleagues behind the same address out of signing in. (The
+/// API-wide limit, when configured, counts both.)
 struct AuthRoutes: Sendable {
     let auth: RequestAuth
     let authenticator: Authenticator
@@ -44,7 +47,6 @@ struct AuthRoutes: Sendable {
     }
 
     func refresh(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        try limit(context)
         let name = try context.parameters.require("collection")
         guard let identity = try await auth.identity(request, context) else {
             throw APIError(.unauthorized, "The request requires valid record authorization token.")
