@@ -95,6 +95,59 @@ struct RecordsFixture {
         #expect(error?.message.contains("does not exist") == true)
     }
 
+    /// PocketBase names a relation's target by `collectionId` (its SDKs and exported schemas do); the
+    /// registry accepts it, or a name in it, or Burg's `collection` name, and stores both. A rename of
+    /// the target keeps the relation working; an unknown or contradictory target is refused.
+    @Test func relationsNameTheirTargetByCollectionIdAndFollowItsRenames() throws {
+        let fixture = try RecordsFixture()
+        let authors = try fixture.collections.create(CollectionModel(name: "authors", fields: [Field(name: "name", type: .text)]))
+        var author = Field(name: "author", type: .relation)
+        author.collectionId = authors.id
+        let posts = try fixture.collections.create(CollectionModel(name: "posts", fields: [Field(name: "title", type: .text), author]))
+        let stored = try #require(posts.fields.first { $0.name == "author" })
+        #expect(stored.collectionId == authors.id && stored.collection == "authors")
+        var byName = Field(name: "editor", type: .relation)
+        byName.collectionId = "AUTHORS"  // a name in collectionId, any case
+        let notes = try fixture.collections.create(CollectionModel(name: "notes", fields: [byName]))
+        #expect(notes.fields[0].collectionId == authors.id && notes.fields[0].collection == "authors")
+        // A self-relation by the collection's own id, given before it exists.
+        var parent = Field(name: "parent", type: .relation)
+        var tree = CollectionModel(name: "tree", fields: [parent])
+        parent.collectionId = tree.id
+        tree.fields = [parent]
+        #expect(try fixture.collections.create(tree).fields[0].collection == "tree")
+
+        let ada = try fixture.records.create("authors", ["name": "Ada"])
+        try fixture.records.create("posts", ["title": "hello", "author": .string(ada.id)])
+        // The target renamed: the relation follows it, for filters and for expand.
+        var renamed = try fixture.collections.get("authors")
+        renamed.name = "writers"
+        try fixture.collections.update("authors", to: renamed)
+        let afterRename = try fixture.collections.get("posts")
+        let followed = try #require(afterRename.fields.first { $0.name == "author" })
+        #expect(followed.collectionId == authors.id && followed.collection == "writers")
+        var query = ListQuery()
+        query.filter = "author.name = 'Ada'"
+        let listed = try fixture.records.list("posts", query)
+        #expect(listed.items.map { $0.values["title"] } == [.string("hello")])
+        let expanded = try fixture.records.expand(listed.items, in: afterRename, paths: ExpandPaths("author", collection: "posts"), for: RecordCaller(isSuperuser: true, context: FilterContext()))
+        #expect(expanded.first?.expand?["author"]?.first?.record.values["name"] == .string("Ada"))
+
+        // Unknown, and contradictory: refused naming the field and the reference; nothing is created.
+        var unknown = Field(name: "author", type: .relation)
+        unknown.collectionId = "pbc_nosuchcollect"
+        let missing = #expect(throws: SchemaError.self) { try fixture.collections.create(CollectionModel(name: "drafts", fields: [unknown])) }
+        #expect(missing?.field == "author" && missing?.message.contains("pbc_nosuchcollect") == true, "\(String(describing: missing))")
+        var contradictory = Field(name: "author", type: .relation)
+        contradictory.collectionId = authors.id
+        contradictory.collection = "notes"
+        let mismatch = #expect(throws: SchemaError.self) { try fixture.collections.create(CollectionModel(name: "drafts", fields: [contradictory])) }
+        #expect(mismatch?.message.contains("collectionId") == true, "\(String(describing: mismatch))")
+        #expect(try fixture.collections.list().map(\.name).contains("drafts") == false)
+        // Neither given: refused before anything is looked up.
+        #expect(throws: SchemaError.self) { try fixture.collections.create(CollectionModel(name: "drafts", fields: [Field(name: "author", type: .relation)])) }
+    }
+
     @Test func schemaChangesOnAPopulatedCollectionKeepEveryValue() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(RecordsFixture.patients())

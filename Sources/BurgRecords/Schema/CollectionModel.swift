@@ -185,8 +185,10 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         case .select:
             guard let values = field.values, !values.isEmpty else { throw fail("a select field needs its values") }
         case .relation:
-            guard let target = field.collection, Self.isValidName(target) else {
-                throw fail("a relation field needs the name of the collection it refers to")
+            let byName = field.collection.map(Self.isValidName) ?? false
+            let byID = field.collectionId.map { !$0.isEmpty && $0.utf8.count <= 255 } ?? false
+            guard byName || byID else {
+                throw fail("a relation field needs the collection it refers to: its id as \"collectionId\" (or its name as \"collection\")")
             }
         default: break
         }

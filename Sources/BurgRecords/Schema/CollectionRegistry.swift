@@ -105,8 +105,7 @@ public struct CollectionRegistry: Sendable {
                     throw SchemaError(.idTaken, collection: collection.name,
                         message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
                 }
-                try Self.checkRelations(db.sqlite, collection)
-                var created = collection
+                var created = try Self.resolveRelations(db.sqlite, collection)
                 created.created = FilterSQL.formatDate(Date())
                 created.updated = created.created
                 try Self.createTable(db.sqlite, created, as: created.name)
@@ -176,8 +175,9 @@ public struct CollectionRegistry: Sendable {
                try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
                 throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
             }
-            try Self.checkRelations(db.sqlite, updated)
+            updated = try Self.resolveRelations(db.sqlite, updated)
             try SchemaMigration(old: old, new: updated, force: force).apply(db.sqlite)
+            if old.name != updated.name { try Self.renameRelations(db.sqlite, from: old.name, to: updated) }
             try Self.checkRules(db.sqlite, updated)
             try db.sqlite.execute(
                 sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
@@ -246,13 +246,54 @@ public struct CollectionRegistry: Sendable {
         }
     }
 
-    private static func checkRelations(_ db: Database, _ collection: CollectionModel) throws {
-        for field in collection.fields where field.type == .relation {
-            let target = field.collection ?? ""
-            if target.lowercased() == collection.name.lowercased() { continue }  // self-relation
-            if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [target]) == nil {
+    /// `collection` with each relation field's target named both ways, by id and by name (PocketBase's
+    /// `collectionId`, which may also hold a name; else Burg's `collection` name). The collection
+    /// itself is a valid target (a self-relation); a target that does not exist is refused naming it.
+    private static func resolveRelations(_ db: Database, _ collection: CollectionModel) throws -> CollectionModel {
+        var resolved = collection
+        for index in resolved.fields.indices where resolved.fields[index].type == .relation {
+            let field = resolved.fields[index]
+            let reference = field.collectionId ?? field.collection ?? ""
+            let target: (id: String, name: String)?
+            if reference == collection.id || reference.lowercased() == collection.name.lowercased() {
+                target = (collection.id, collection.name)
+            } else {
+                target = try Row.fetchOne(db, sql: "SELECT id, name FROM _collections WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1",
+                                          arguments: [reference, reference, reference]).map { ($0["id"], $0["name"]) }
+            }
+            guard let target else {
+                let key = field.collectionId == nil ? "collection" : "collectionId"
                 throw SchemaError(.invalidOptions, collection: collection.name, field: field.name,
-                    message: "refers to collection \"\(target)\", which does not exist")
+                    message: "refers to collection \"\(reference)\" (its \(key)), which does not exist; give the id or name of an existing collection")
+            }
+            if let name = field.collection, field.collectionId != nil, name.lowercased() != target.name.lowercased() {
+                throw SchemaError(.invalidOptions, collection: collection.name, field: field.name,
+                    message: "names collection \"\(name)\" but its collectionId \"\(reference)\" is collection \"\(target.name)\"; give one of them")
+            }
+            resolved.fields[index].collectionId = target.id
+            resolved.fields[index].collection = target.name
+        }
+        return resolved
+    }
+
+    /// After `renamed` got a new name: every relation field that refers to it (by id, or by its old
+    /// name in a definition stored before relations kept ids) is told the new name, in the same
+    /// transaction, so expand, filters and seeding keep following it.
+    private static func renameRelations(_ db: Database, from oldName: String, to renamed: CollectionModel) throws {
+        func refers(_ field: Field) -> Bool {
+            guard field.type == .relation else { return false }
+            if let id = field.collectionId { return id == renamed.id }
+            return field.collection?.lowercased() == oldName.lowercased()
+        }
+        for var other in try all(db) where other.id != renamed.id {
+            var changed = false
+            for index in other.fields.indices where refers(other.fields[index]) {
+                other.fields[index].collectionId = renamed.id
+                other.fields[index].collection = renamed.name
+                changed = true
+            }
+            if changed {
+                try db.execute(sql: "UPDATE _collections SET definition = ? WHERE id = ?", arguments: [try Self.encode(other), other.id])
             }
         }
     }

@@ -24,8 +24,13 @@ public struct Field: Sendable, Equatable, Codable {
     public var values: [String]?
     /// select/relation/file: how many values one record may hold; above 1 the field is multi-valued.
     public var maxSelect: Int?
-    /// relation: the name of the collection referred to.
+    /// relation: the name of the collection referred to (kept in step with ``collectionId`` when that
+    /// collection is renamed).
     public var collection: String?
+    /// relation: the id of the collection referred to, as PocketBase, its SDKs and exported schemas name
+    /// it. Either this or ``collection`` is enough when a collection is stored (a name is accepted here
+    /// too); the registry then fills in both.
+    public var collectionId: String?
     /// file: largest accepted size in bytes, and accepted MIME types (empty: any).
     public var maxSize: Int?
     public var mimeTypes: [String]?
@@ -49,7 +54,7 @@ public struct Field: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, maxSize, mimeTypes, protected, searchable, hidden, system
+        case id, name, type, required, unique, min, max, pattern, onlyInt, values, maxSelect, collection, collectionId, maxSize, mimeTypes, protected, searchable, hidden, system
     }
 
     /// Decodes PocketBase-shaped JSON: only `name` and `type` are required; `id` defaults to `f_<name>`.
@@ -67,6 +72,7 @@ public struct Field: Sendable, Equatable, Codable {
         values = try c.decodeIfPresent([String].self, forKey: .values)
         maxSelect = try c.decodeIfPresent(Int.self, forKey: .maxSelect)
         collection = try c.decodeIfPresent(String.self, forKey: .collection)
+        collectionId = try c.decodeIfPresent(String.self, forKey: .collectionId)
         maxSize = try c.decodeIfPresent(Int.self, forKey: .maxSize)
         mimeTypes = try c.decodeIfPresent([String].self, forKey: .mimeTypes)
         protected = try c.decodeIfPresent(Bool.self, forKey: .protected) ?? false

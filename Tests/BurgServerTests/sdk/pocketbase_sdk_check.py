@@ -1,6 +1,7 @@
 """Drives a live `burg serve` with PocketBase's official Python SDK (PyPI `pocketbase`), unmodified calls
 only. Usage: pocketbase_sdk_check.py URL SUPERUSER_EMAIL SUPERUSER_PASSWORD. Prints "ok" on success;
 any failed check raises (non-zero exit, traceback on stderr)."""
+import json
 import sys
 import urllib.error
 import urllib.request
@@ -15,6 +16,8 @@ pb = PocketBase(url)
 # Superuser auth, then a collection through the collections API.
 auth = pb.collection("_superusers").auth_with_password(email, password)
 assert auth.token and auth.record.email == email, auth.record
+# The relation names its target by collectionId, as PocketBase's own schemas do.
+users_id = pb.collections.get_one("users").id
 pb.collections.create({
     "name": "sdk_notes", "type": "base",
     "listRule": "", "viewRule": "", "createRule": "@request.auth.id != ''",
@@ -22,11 +25,16 @@ pb.collections.create({
     "fields": [
         {"name": "title", "type": "text", "required": True},
         {"name": "n", "type": "number"},
-        {"name": "owner", "type": "relation", "collection": "users"},
+        {"name": "owner", "type": "relation", "collectionId": users_id, "maxSelect": 1},
         {"name": "photos", "type": "file", "maxSelect": 3, "maxSize": 1000000},
         {"name": "private", "type": "file", "protected": True},
     ],
 })
+
+request = urllib.request.Request(url.rstrip("/") + "/api/collections/sdk_notes", headers={"Authorization": pb.auth_store.token})
+with urllib.request.urlopen(request) as response:
+    owner = next(field for field in json.load(response)["fields"] if field["name"] == "owner")
+    assert owner["collectionId"] == users_id, owner
 
 # A user signs up and signs in.
 users = pb.collection("users")
