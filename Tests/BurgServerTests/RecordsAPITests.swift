@@ -138,6 +138,36 @@ import Testing
         }
     }
 
+    /// A collection in PocketBase's own shape names its relation's target by `collectionId`: accepted,
+    /// answered with it, and expand follows it; an unknown id is a 400 at that field and creates nothing.
+    @Test func aRelationByCollectionIdIsAcceptedAndAnUnknownOneRefusedAtItsField() async throws {
+        try await InProcessServer.run { server in
+            let admin = try await server.superuserToken()
+            let users = try await server.call("GET", "/api/collections/users", token: admin)
+            let usersID = try #require(users["id"]?.text)
+            let created = try await server.call("POST", "/api/collections", .object([
+                "name": "tasks", "listRule": "", "viewRule": "",
+                "fields": .array([.object(["name": "title", "type": "text"]),
+                                  .object(["name": "assignee", "type": "relation", "collectionId": .string(usersID), "maxSelect": 1])]),
+            ]), token: admin)
+            #expect(created.status == 200, "\(created.json)")
+            #expect("\(created.json)".contains("\"collectionId\":\"\(usersID)\""), "\(created.json)")
+            let ann = try await server.signUp("ann@example.org")
+            let task = try await server.call("POST", "/api/collections/tasks/records", .object(["title": "file taxes", "assignee": .string(ann.id)]), token: admin)
+            let taskID = try #require(task["id"]?.text)
+            let expanded = try await server.call("GET", "/api/collections/tasks/records/\(taskID)?expand=assignee", token: admin)
+            #expect("\(expanded.json)".contains("ann@example.org"), "\(expanded.json)")
+
+            let refused = try await server.call("POST", "/api/collections", .object([
+                "name": "chores",
+                "fields": .array([.object(["name": "owner", "type": "relation", "collectionId": "pbc_nosuchcollect"])]),
+            ]), token: admin)
+            #expect(refused.status == 400, "\(refused.json)")
+            #expect("\(refused.json)".contains("owner") && "\(refused.json)".contains("pbc_nosuchcollect"), "\(refused.json)")
+            #expect(try await server.call("GET", "/api/collections/chores", token: admin).status == 404)
+        }
+    }
+
     @Test func nestedExpandFollowsRelationsTheCallerMayView() async throws {
         try await InProcessServer.run { server in
             let admin = try await server.superuserToken()
