@@ -125,19 +125,35 @@ final class RealtimeBroker: Service, Sendable {
         for change in changes {
             guard let collection = byID[change.collectionId] else { continue }
             for (clientID, client) in subscribers {
+                let caller = RecordCaller(client.identity)
                 // What each rule lets this client see of the change, decided once for all its topics.
-                var seen: [Bool: JSONValue?] = [:]
+                var seen: [Bool: RecordModel?] = [:]
                 for topic in client.subscriptions where topic.matches(collection, recordId: change.recordId) {
                     let byList = topic.recordId == nil
                     if seen[byList] == nil {
-                        seen[byList] = try await visibleRecord(change, collection, RecordCaller(client.identity), action: byList ? .list : .view)
+                        seen[byList] = try await visibleRecord(change, collection, caller, action: byList ? .list : .view)
                     }
                     guard let record = seen[byList] ?? nil else { continue }
+                    let shown = await shape(record, collection, caller, topic.query)
                     client.continuation.yield(Self.message(
-                        id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": record])))
+                        id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": shown])))
                 }
             }
         }
+    }
+
+    /// `record` as a subscription with `query` options shows it to `caller` (its expand and fields);
+    /// an expand path the collection does not have leaves the record unexpanded, as a list would refuse
+    /// it but an event has no one to answer.
+    private func shape(_ record: RecordModel, _ collection: CollectionModel, _ caller: RecordCaller, _ query: [String: String]) async -> JSONValue {
+        guard query["expand"] != nil || query["fields"] != nil else { return RecordPresenter.present(record, collection, for: caller) }
+        do {
+            if let shaped = try await RecordShape.apply([record], collection, caller, query, store: RecordStore(store: store)).first { return shaped }
+        } catch {
+            logger.notice("realtime: a subscription's options could not shape an event; sent without them",
+                          metadata: ["collection": "\(collection.name)", "error": "\(error)"])
+        }
+        return RecordPresenter.present(record, collection, for: caller)
     }
 
     /// The record as `caller` may see it, or nil when the rule of `action` (listing for `c/*`, viewing
@@ -147,7 +163,7 @@ final class RealtimeBroker: Service, Sendable {
     /// are read now (a later delete has then removed one: its create is skipped, its delete is sent).
     private func visibleRecord(
         _ change: RecordChange, _ collection: CollectionModel, _ caller: RecordCaller, action: RecordAction
-    ) async throws -> JSONValue? {
+    ) async throws -> RecordModel? {
         let access: RecordAccess?
         switch AccessPolicy.decide(action, on: collection, for: caller) {
         case .superusersOnly: return nil
@@ -163,14 +179,12 @@ final class RealtimeBroker: Service, Sendable {
             func take(_ key: String) -> String { if case .string(let text)? = values.removeValue(forKey: key) { text } else { "" } }
             let (created, updated) = (take("created"), take("updated"))
             for key in ["id", "collectionId", "collectionName"] { values[key] = nil }
-            let record = RecordModel(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
-                                            created: created, updated: updated, values: values)
-            return RecordPresenter.present(record, collection, for: caller)
+            return RecordModel(id: change.recordId, collectionId: collection.id, collectionName: collection.name,
+                               created: created, updated: updated, values: values)
         }
         guard change.action != .delete else { return nil }
         do {
-            let record = try await RecordStore(store: store).get(collection.name, id: change.recordId, access: access)
-            return RecordPresenter.present(record, collection, for: caller)
+            return try await RecordStore(store: store).get(collection.name, id: change.recordId, access: access)
         } catch let error as BurgRecords.RecordError where error.code == .notFound {
             return nil  // hidden by the rule, or deleted since
         }
@@ -178,21 +192,48 @@ final class RealtimeBroker: Service, Sendable {
 }
 
 /// One subscription as PocketBase reads it: `<collection>[/<id>|/*][?options=…]`, the collection by
-/// name or id. The options are accepted and kept in the event's name; they do not shape the payload yet.
+/// name or id. `options` is the SDKs' URL-encoded JSON `{"query": {"expand": …, "fields": …},
+/// "headers": {…}}`: its query shapes each event's record as the same parameters shape a response
+/// (headers carry nothing Burg uses). Options that are not such JSON are ignored, as PocketBase does.
 struct RealtimeTopic: Sendable {
     /// The subscription as sent, which names its events.
     var raw: String
     var collection: Substring
     /// nil: every record (`/*`, or the collection alone).
     var recordId: Substring?
+    /// `options.query`, values as text (`expand`, `fields`).
+    var query: [String: String] = [:]
 
     init(_ raw: String) {
         self.raw = raw
-        let base = raw.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let halves = raw.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let base = halves.first ?? ""
         let parts = base.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         collection = parts.first ?? ""
         let record = parts.count > 1 ? parts[1] : nil
         recordId = record == "*" ? nil : record
+        if halves.count > 1 { query = Self.optionsQuery(halves[1]) }
+    }
+
+    /// `options.query` of a topic's query string (`options=<URL-encoded JSON>`), or none.
+    static func optionsQuery(_ queryString: Substring) -> [String: String] {
+        for pair in queryString.split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1)
+            guard keyValue.count == 2, keyValue[0] == "options",
+                  let text = String(keyValue[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                  case .object(let options)? = try? JSONValue.parse(text), case .object(let query)? = options["query"]
+            else { continue }
+            var result: [String: String] = [:]
+            for (key, value) in query {
+                switch value {
+                case .string(let text): result[key] = text
+                case .null: continue
+                default: result[key] = value.jsonText
+                }
+            }
+            return result
+        }
+        return [:]
     }
 
     func matches(_ target: CollectionModel, recordId id: String) -> Bool {

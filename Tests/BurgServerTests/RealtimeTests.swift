@@ -111,6 +111,59 @@ import Testing
         }
     }
 
+    /// A subscription's `options.query` shapes its events as the same parameters shape a list: the
+    /// SDKs' `subscribe('*', cb, {expand: 'author', fields: 'id,title,expand'})`. Another topic of the
+    /// same client, without options, gets the plain record; options that are not JSON are ignored.
+    @Test func subscriptionOptionsExpandAndPickFieldsOfEachEvent() async throws {
+        try await InProcessServer.run(.live) { server in
+            let admin = try await server.superuserToken()
+            _ = try await server.call("POST", "/api/collections", .object([
+                "name": "writers", "listRule": "", "viewRule": "", "fields": .array([.object(["name": "name", "type": "text"])]),
+            ]), token: admin)
+            _ = try await server.call("POST", "/api/collections", .object([
+                "name": "articles", "listRule": "", "viewRule": "",
+                "fields": .array([.object(["name": "title", "type": "text"]), .object(["name": "body", "type": "text"]),
+                                  .object(["name": "writer", "type": "relation", "collection": "writers"])]),
+            ]), token: admin)
+            let ada = try await server.call("POST", "/api/collections/writers/records", .object(["name": "Ada Lovelace"]), token: admin)
+            let adaID = try #require(ada["id"]?.text)
+
+            let (guest, guestID) = try await stream(port: server.port)
+            defer { guest.signal(SIGTERM) }
+            let options = #"{"query":{"expand":"writer","fields":"id,title,expand"},"headers":{"x-app":"1"}}"#
+            let shaped = "articles/*?options=" + options.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let garbled = "articles/*?options=not%20json"
+            let subscribed = try await server.call("POST", "/api/realtime", .object([
+                "clientId": .string(guestID), "subscriptions": .array([.string(shaped), "articles/*", .string(garbled)]),
+            ]))
+            #expect(subscribed.status == 204, "\(subscribed.json)")
+            _ = try await server.call("POST", "/api/collections/articles/records",
+                                      .object(["title": "Notes on the Engine", "body": "long text", "writer": .string(adaID)]), token: admin)
+            _ = try await blocking { try guest.waitForLine(timeout: .seconds(10)) { $0.contains("Ada Lovelace") } }
+            try await Task.sleep(for: .milliseconds(400))
+
+            // Frames come as `event:` then `data:` lines; pair them up.
+            var frames: [String: JSONValue] = [:]
+            var event: String?
+            for line in guest.lines {
+                if line.hasPrefix("event:") { event = String(line.dropFirst(6)) }
+                if line.hasPrefix("data:"), let name = event, name != "PB_CONNECT" { frames[name] = try JSONValue.parse(String(line.dropFirst(5))) }
+            }
+            func record(_ topic: String) -> [String: JSONValue]? {
+                guard case .object(let frame)? = frames[topic], case .object(let record)? = frame["record"] else { return nil }
+                return record
+            }
+            guard let withOptions = record(shaped), let plain = record("articles/*"), let ignored = record(garbled) else {
+                Issue.record("missing frames: \(guest.lines)")
+                return
+            }
+            #expect(Set(withOptions.keys) == ["id", "title", "expand"], "\(withOptions)")
+            #expect("\(JSONValue.object(withOptions))".contains("Ada Lovelace"))
+            #expect(plain["expand"] == nil && plain["body"] == .string("long text"), "\(plain)")
+            #expect(ignored == plain)
+        }
+    }
+
     /// Each event carries the record as its own change committed it, from the change feed's copy, not
     /// as it is when the event is sent: changes made back to back (well inside one poll of the feed)
     /// arrive as they happened — an update followed at once by a delete delivers both, in order — and

@@ -206,25 +206,9 @@ struct RecordsRoutes: Sendable {
         return Response(status: .noContent)
     }
 
-    /// The records as the response shows them: `expand=owner,tags.group` adds the related records the
-    /// caller may view under `"expand"` (PocketBase's shape; dotted paths expand the expanded records in
-    /// turn, up to 6 levels), and `fields=id,title` keeps only the named top-level keys (`*` for all;
-    /// `expand` is kept when named).
+    /// The records as the response shows them (``RecordShape``: `expand`, `fields`).
     func shape(_ records: [RecordModel], _ collection: CollectionModel, _ caller: RecordCaller, _ query: [String: String]) async throws -> [JSONValue] {
-        let paths = try ExpandPaths(query["expand"] ?? "", collection: collection.name)
-        let fields = (query["fields"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let store = self.records
-        let expanded = paths.isEmpty
-            ? records.map { ExpandedRecord(record: $0, collection: collection, expand: nil) }
-            : try await Self.blocking { try store.expand(records, in: collection, paths: paths, for: caller) }
-        var shaped = expanded.map { RecordPresenter.present($0, for: caller) }
-        if !fields.isEmpty && !fields.contains("*") {
-            shaped = shaped.map { value in
-                guard case .object(let object) = value else { return value }
-                return .object(object.filter { fields.contains($0.key) })
-            }
-        }
-        return shaped
+        try await RecordShape.apply(records, collection, caller, query, store: self.records)
     }
 
     /// Runs blocking store work off the cooperative pool (SQLite calls block their thread).
