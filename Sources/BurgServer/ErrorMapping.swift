@@ -91,7 +91,16 @@ extension APIError {
         case .invalidRule:
             return APIError(.badRequest, "Failed to validate the submitted data.",
                             data: [error.field ?? "rule": FieldError("validation_invalid_rule", "Invalid rule: \(error.message)")])
-        case .invalidName, .duplicateField, .reservedName, .invalidOptions, .collectionExists, .wouldLoseData,
+        case .invalidCollectionName:
+            // PocketBase's field error at `name`, with Burg's sentence as the message.
+            let field = error.collection.isEmpty
+                ? FieldError("validation_required", "Cannot be blank.")
+                : FieldError("validation_match_invalid", "Must be in a valid format.")
+            return APIError(.badRequest, error.description, data: ["name": field])
+        case .collectionExists:
+            return APIError(.badRequest, error.description,
+                            data: ["name": FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")])
+        case .invalidName, .duplicateField, .reservedName, .invalidOptions, .wouldLoseData,
              .referenced, .protected, .idTaken:
             return APIError(.badRequest, error.description)
         }

@@ -70,10 +70,11 @@ struct RecordsFixture {
     }
 
     @Test(arguments: [
-        (CollectionModel(name: "9lives", fields: []), SchemaError.Code.invalidName),
-        (CollectionModel(name: "_secret", fields: []), .invalidName),
-        (CollectionModel(name: "sqlite_x", fields: []), .invalidName),
-        (CollectionModel(name: "a\"; DROP TABLE x; --", fields: []), .invalidName),
+        (CollectionModel(name: "nine lives", fields: []), SchemaError.Code.invalidCollectionName),
+        (CollectionModel(name: "_secret", fields: []), .invalidCollectionName),
+        (CollectionModel(name: "sqlite_x", fields: []), .invalidCollectionName),
+        (CollectionModel(name: "a\"; DROP TABLE x; --", fields: []), .invalidCollectionName),
+        (CollectionModel(name: String(repeating: "a", count: 256), fields: []), .invalidCollectionName),
         (CollectionModel(name: "t", fields: [Field(name: "id", type: .text)]), .reservedName),
         (CollectionModel(name: "t", fields: [Field(name: "a", type: .text), Field(id: "other", name: "A", type: .number)]), .duplicateField),
         (CollectionModel(name: "t", fields: [Field(name: "s", type: .select)]), .invalidOptions),

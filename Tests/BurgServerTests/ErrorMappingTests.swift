@@ -26,7 +26,7 @@ import Testing
                        "readOnly": 503, "networkFileSystem": 503, "missing": 503, "diskFull": 507, "io": 503, "sqlite": 503],
         "RecordError": ["record_not_found": 404, "record_invalid_query": 400, "record_forbidden": 400,
                         "record_superusers_only": 403, "record_broken_rule": 400, "record_protected": 400],
-        "SchemaError": ["schema_invalid_name": 400, "schema_duplicate_field": 400, "schema_reserved_name": 400,
+        "SchemaError": ["schema_invalid_name": 400, "schema_invalid_collection_name": 400, "schema_duplicate_field": 400, "schema_reserved_name": 400,
                         "schema_invalid_options": 400, "schema_collection_exists": 400, "schema_collection_missing": 404,
                         "schema_would_lose_data": 400, "schema_referenced": 400, "schema_protected": 400,
                         "schema_id_taken": 400, "schema_invalid_rule": 400],

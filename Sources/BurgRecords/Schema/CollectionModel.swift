@@ -123,9 +123,10 @@ public struct CollectionModel: Sendable, Equatable, Codable {
 
     /// Checks names and options; throws the first problem found.
     public func validate() throws(SchemaError) {
-        guard Self.isValidName(name), system || !name.hasPrefix("_"), !name.lowercased().hasPrefix("sqlite_") else {
-            throw SchemaError(.invalidName, collection: name,
-                message: "a collection name is 1–63 letters, digits or _, starts with a letter, and not with \"sqlite_\"")
+        guard Self.isValidCollectionName(name), system || !name.hasPrefix("_"), !name.lowercased().hasPrefix("sqlite_") else {
+            throw SchemaError(.invalidCollectionName, collection: name,
+                message: name.isEmpty ? "a collection needs a name"
+                    : "a collection name is 1–255 letters, digits or _, and starts neither with _ (Burg's own tables) nor with \"sqlite_\" (SQLite's)")
         }
         // The id names the collection's directory of files and its index tables: a plain name only.
         guard !id.isEmpty, id.utf8.count <= 64, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }) else {
@@ -185,7 +186,7 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         case .select:
             guard let values = field.values, !values.isEmpty else { throw fail("a select field needs its values") }
         case .relation:
-            let byName = field.collection.map(Self.isValidName) ?? false
+            let byName = field.collection.map(Self.isValidCollectionName) ?? false
             let byID = field.collectionId.map { !$0.isEmpty && $0.utf8.count <= 255 } ?? false
             guard byName || byID else {
                 throw fail("a relation field needs the collection it refers to: its id as \"collectionId\" (or its name as \"collection\")")
@@ -193,6 +194,13 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         default: break
         }
         if field.searchable && field.type != .text { throw fail("only text fields can be searchable") }
+    }
+
+    /// A collection name as PocketBase accepts it: 1–255 of `[A-Za-z0-9_]`, a digit first too (its table
+    /// name is always quoted). ``validate()`` keeps `_` and `sqlite_` first for Burg's and SQLite's tables.
+    static func isValidCollectionName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255 else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
     }
 
     static func isValidName(_ name: String) -> Bool {

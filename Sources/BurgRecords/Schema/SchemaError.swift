@@ -4,6 +4,8 @@ import BurgCore
 public struct SchemaError: CodedError, Equatable {
     public enum Code: String, Sendable, CaseIterable {
         case invalidName = "schema_invalid_name"
+        /// The collection's own name: empty, or not 1–255 letters, digits and `_`.
+        case invalidCollectionName = "schema_invalid_collection_name"
         case duplicateField = "schema_duplicate_field"
         case reservedName = "schema_reserved_name"
         case invalidOptions = "schema_invalid_options"
