@@ -12,12 +12,14 @@ public enum AuthCollections {
 
     /// Deletes a collection unless auth needs it: `users` is where sign-up and the server's auth routes
     /// look first, so it is protected here as `_superusers` is by the registry (`.protected`).
-    public static func delete(_ name: String, in registry: CollectionRegistry, force: Bool = false) throws {
+    /// Into the trash unless `purge` (``CollectionRegistry/delete(_:purge:)``); returns the trash id.
+    @discardableResult
+    public static func delete(_ name: String, in registry: CollectionRegistry, purge: Bool = false) throws -> String? {
         if try registry.get(name).name == users {
             throw SchemaError(.protected, collection: users,
                               message: "is Burg's default auth collection and cannot be deleted")
         }
-        try registry.delete(name, force: force)
+        return try registry.delete(name, purge: purge)
     }
 
     /// `collection` with the auth system fields added in front of its own (existing fields of the same

@@ -10,8 +10,8 @@ import SystemPackage
 struct CollectionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collections",
-        abstract: "List, show, create and delete collections (safe while `burg serve` runs).",
-        subcommands: [List.self, Show.self, Create.self, Delete.self]
+        abstract: "List, show, create and delete collections, and bring deleted ones back (safe while `burg serve` runs).",
+        subcommands: [List.self, Show.self, Create.self, Delete.self, Trash.self, Restore.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -67,15 +67,64 @@ struct CollectionsCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a collection and its table.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a collection: into the trash, with its records and files, restorable for 7 days.",
+            discussion: "`burg collections trash` lists deleted collections and `burg collections restore NAME` brings one back whole. A collection that another collection's relation field refers to is refused (exit 65) until that field is removed.")
         @OptionGroup var dataDir: DataDirOptions
         @Argument(help: "The collection's name.") var name: String
-        @Flag(help: "Delete even if it still holds records.") var force = false
+        @Flag(help: "Drop it at once, records and files, instead of keeping it in the trash.") var purge = false
+        @Flag(help: .hidden) var force = false
 
         func run() async throws {
             try await reportingErrors {
-                try AuthCollections.delete(name, in: CollectionRegistry(store: dataDir.openStore()), force: force)
-                print("deleted collection \(name)")
+                let trashId = try AuthCollections.delete(name, in: CollectionRegistry(store: dataDir.openStore()), purge: purge)
+                if let trashId {
+                    print("deleted collection \(name) into the trash (\(trashId)); `burg collections restore \(name)` brings it back for 7 days")
+                } else {
+                    print("deleted collection \(name), records and files, for good")
+                }
+            }
+        }
+    }
+
+    struct Trash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List deleted collections that can still be restored, newest first.",
+            discussion: "Entries older than the retention are purged first (their tables dropped and files removed).")
+        @OptionGroup var dataDir: DataDirOptions
+        @Flag(help: "Print JSON.") var json = false
+        @Option(help: "Days a deleted collection stays restorable.") var keepDays = 7
+
+        func validate() throws {
+            guard (0...36_500).contains(keepDays) else { throw ValidationError("--keep-days must be 0…36500, not \(keepDays)") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let registry = CollectionRegistry(store: try dataDir.openStore())
+                let purged = try await registry.purgeTrash(olderThan: .seconds(keepDays * 24 * 3600))
+                let entries = try await registry.trash()
+                if json { return try RecordsCLI.printJSON(entries) }
+                for entry in purged { print("purged \(entry.collection.name) (\(entry.trashId)), deleted \(entry.deletedAt)") }
+                if entries.isEmpty { print("the trash is empty") }
+                for entry in entries {
+                    print("\(entry.collection.name)\t\(entry.records) records\tdeleted \(entry.deletedAt)\t\(entry.trashId)")
+                }
+            }
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring a deleted collection back whole: table, records, indexes and files.",
+            discussion: "NAME is the collection's name (its newest deletion is restored) or a trash id from `burg collections trash`. Refused (exit 73) while a collection of that name or id exists.")
+        @OptionGroup var dataDir: DataDirOptions
+        @Argument(help: "The deleted collection's name, or its trash id.") var name: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let restored = try await CollectionRegistry(store: try dataDir.openStore()).restore(name)
+                print("restored collection \(restored.name)")
             }
         }
     }

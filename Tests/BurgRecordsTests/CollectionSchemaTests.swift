@@ -1,3 +1,4 @@
+import BurgCore
 import BurgRecords
 import BurgStore
 import BurgTestSupport
@@ -209,7 +210,7 @@ struct RecordsFixture {
         #expect(try fixture.records.get("patients", id: record.id).values["email"] == nil)
     }
 
-    @Test func deletingACollectionWithRecordsOrReferencesIsRefusedUnlessForced() throws {
+    @Test func deletingAReferencedCollectionIsRefusedAndOneWithRecordsGoesToTheTrash() throws {
         let fixture = try RecordsFixture()
         try fixture.collections.create(CollectionModel(name: "customers", fields: [Field(name: "name", type: .text)]))
         var relation = Field(name: "customer", type: .relation)
@@ -217,12 +218,59 @@ struct RecordsFixture {
         try fixture.collections.create(CollectionModel(name: "orders", fields: [relation]))
         try fixture.records.create("customers", ["name": "ACME"])
 
-        #expect(throws: SchemaError.self) { try fixture.collections.delete("customers") }
-        let referenced = #expect(throws: SchemaError.self) { try fixture.collections.delete("customers", force: true) }
+        let referenced = #expect(throws: SchemaError.self) { try fixture.collections.delete("customers") }
         #expect(referenced?.code == .referenced)
-        try fixture.collections.delete("orders")
-        try fixture.collections.delete("customers", force: true)
+        try fixture.collections.delete("orders", purge: true)
+        #expect(try fixture.collections.delete("customers") != nil)
         #expect(try fixture.collections.list().isEmpty)
+        #expect(try fixture.collections.trash().map(\.collection.name) == ["customers"])
     }
 }
 
+
+/// Deleting a collection moves it to the trash: its records, indexes, search index and files come
+/// back whole with `restore`; a name taken meanwhile blocks the restore; old entries are purged.
+@Suite struct CollectionTrashTests {
+    @Test func aDeletedCollectionComesBackWholeAndOldTrashIsPurged() throws {
+        let fixture = try RecordsFixture()
+        var title = Field(name: "title", type: .text)
+        title.searchable = true
+        title.unique = true
+        try fixture.collections.create(CollectionModel(name: "notes", fields: [title]))
+        let note = try fixture.records.create("notes", ["title": "needle in a haystack"])
+        try fixture.records.create("notes", ["title": "plain"])
+        let files = FileStorage(dataDirectory: fixture.dir.path).root
+        let collectionID = try fixture.collections.get("notes").id
+        let fileDirectory = files.appending(collectionID).appending(note.id)
+        try FileManager.default.createDirectory(atPath: fileDirectory.string, withIntermediateDirectories: true)
+        try AtomicFile.write(Array("attached".utf8), to: fileDirectory.appending("a.txt"))
+
+        let trashId = try #require(try fixture.collections.delete("notes"))
+        #expect(throws: SchemaError.self) { try fixture.collections.get("notes") }
+        #expect(!FileManager.default.fileExists(atPath: fileDirectory.string))
+        #expect(try fixture.collections.trash().map(\.records) == [2])
+        // The name is free meanwhile; while it is taken, the restore is refused.
+        try fixture.collections.create(CollectionModel(name: "notes", fields: [Field(name: "other", type: .text)]))
+        let taken = #expect(throws: SchemaError.self) { try fixture.collections.restore("notes") }
+        #expect(taken?.code == .collectionExists)
+        try fixture.collections.delete("notes", purge: true)
+
+        let restored = try fixture.collections.restore(trashId)
+        #expect(restored.id == collectionID)
+        var query = ListQuery()
+        query.filter = "title ~ 'needle'"
+        #expect(try fixture.records.list("notes", query).items.map(\.id) == [note.id])
+        #expect(throws: RecordValidationError.self) { try fixture.records.create("notes", ["title": "plain"]) }  // unique index kept
+        #expect(try AtomicFile.read(fileDirectory.appending("a.txt")) == Array("attached".utf8))
+        #expect(try fixture.collections.trash().isEmpty)
+
+        // Purged after its retention: table dropped, files gone.
+        let again = try #require(try fixture.collections.delete("notes"))
+        #expect(try fixture.collections.purgeTrash(olderThan: .seconds(3600)).isEmpty)
+        #expect(try fixture.collections.purgeTrash(olderThan: .zero).map(\.trashId) == [again])
+        let tables = try fixture.store.read { db in try String.fetchAll(db.sqlite, sql: "SELECT name FROM sqlite_master WHERE name LIKE '_trash_%'") }
+        #expect(tables.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: files.appending(".trash").appending(again).string))
+        #expect(throws: SchemaError.self) { try fixture.collections.restore("notes") }
+    }
+}

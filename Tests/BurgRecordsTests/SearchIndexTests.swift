@@ -129,7 +129,7 @@ import Testing
         retyped.fields[2].type = .text
         try fixture.collections.update("notes", to: retyped)
         #expect(try self.ids(fixture.records, "heading ~ 'needle'") == expected)
-        try fixture.collections.delete("notes", force: true)
+        try fixture.collections.delete("notes", purge: true)
         let leftovers = try fixture.store.read { db in
             try String.fetchAll(db.sqlite, sql: "SELECT name FROM sqlite_master WHERE name LIKE '_fts_%'")
         }

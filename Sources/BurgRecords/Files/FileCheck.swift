@@ -53,7 +53,8 @@ public struct FileCheck: Sendable {
         }
 
         // On disk → records.
-        for collectionID in list(storage.root) {
+        // `.trash` holds deleted collections' files until they are restored or purged: not orphans.
+        for collectionID in list(storage.root) where !collectionID.hasPrefix(".") {
             let collectionDirectory = storage.root.appending(collectionID)
             let collection = byID[collectionID]
             for recordID in list(collectionDirectory) {

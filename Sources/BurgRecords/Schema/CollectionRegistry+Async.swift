@@ -20,8 +20,23 @@ extension CollectionRegistry {
         try await BlockingWork.run { try self.createAll(collections) }
     }
 
-    public func delete(_ name: String, force: Bool = false) async throws {
-        try await BlockingWork.run { try self.delete(name, force: force) }
+    @discardableResult
+    public func delete(_ name: String, purge: Bool = false) async throws -> String? {
+        try await BlockingWork.run { try self.delete(name, purge: purge) }
+    }
+
+    public func trash() async throws -> [TrashedCollection] {
+        try await BlockingWork.run { try self.trash() }
+    }
+
+    @discardableResult
+    public func restore(_ name: String) async throws -> CollectionModel {
+        try await BlockingWork.run { try self.restore(name) }
+    }
+
+    @discardableResult
+    public func purgeTrash(olderThan retention: Duration = CollectionRegistry.defaultTrashRetention) async throws -> [TrashedCollection] {
+        try await BlockingWork.run { try self.purgeTrash(olderThan: retention) }
     }
 
     @discardableResult

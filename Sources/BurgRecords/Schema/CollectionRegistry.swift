@@ -28,6 +28,7 @@ public struct CollectionRegistry: Sendable {
         }
         migrations.append(ChangeFeed.migration) { db in try ChangeFeed.createTable(db.sqlite) }
         migrations.append(ChangeFeed.recordMigration) { db in try ChangeFeed.addRecordColumn(db.sqlite) }
+        migrations.append(Self.trashMigration) { db in try Self.createTrashTable(db.sqlite) }
         return migrations
     }()
 
@@ -65,7 +66,7 @@ public struct CollectionRegistry: Sendable {
     /// construction — the key is the whole definition — and bounded (cleared past 512 entries).
     private static let decoded = Mutex<[String: CollectionModel]>([:])
 
-    private static func decode(_ text: String) throws -> CollectionModel {
+    static func decode(_ text: String) throws -> CollectionModel {
         if let hit = decoded.withLock({ $0[text] }) { return hit }
         let collection = try JSONDecoder().decode(CollectionModel.self, from: Data(text.utf8))
         decoded.withLock { cache in
@@ -75,7 +76,7 @@ public struct CollectionRegistry: Sendable {
         return collection
     }
 
-    private static func encode(_ collection: CollectionModel) throws -> String {
+    static func encode(_ collection: CollectionModel) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(collection), as: UTF8.self)
@@ -119,21 +120,18 @@ public struct CollectionRegistry: Sendable {
         }
     }
 
-    /// Deletes the collection and its table. A collection that still holds records, or that another
-    /// collection's relation field refers to, is refused unless `force`.
+    /// Deletes the collection: into the trash (see ``trash()``, ``restore(_:)``), records, indexes and
+    /// files kept for ``defaultTrashRetention``; with `purge`, dropped at once. A system collection, or
+    /// one that another collection's relation field refers to, is refused. Returns the trash entry's id
+    /// (nil when purged). Entries past their retention are purged first.
     @available(*, noasync, message: "blocks its thread: call the async overload")
-    public func delete(_ name: String, force: Bool = false) throws {
-        let deleted = try store.write { db in
+    @discardableResult
+    public func delete(_ name: String, purge: Bool = false) throws -> String? {
+        try purgeTrash()
+        let (deleted, trashId) = try store.write { db -> (CollectionModel, String?) in
             let collection = try Self.load(db.sqlite, name)
             guard !collection.system else {
                 throw SchemaError(.protected, collection: collection.name, message: "is a system collection Burg needs; it cannot be deleted")
-            }
-            if !force {
-                let count = try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") ?? 0
-                if count > 0 {
-                    throw SchemaError(.wouldLoseData, collection: collection.name,
-                        message: "holds \(count) records; export them first, or delete with --force")
-                }
             }
             for other in try Self.all(db.sqlite) where other.name != collection.name {
                 if let field = other.fields.first(where: { $0.type == .relation && $0.collection?.lowercased() == collection.name.lowercased() }) {
@@ -141,13 +139,19 @@ public struct CollectionRegistry: Sendable {
                         message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
                 }
             }
+            guard purge else { return (collection, try Self.moveToTrash(db.sqlite, collection)) }
             try SearchIndex.drop(db.sqlite, collection)
             try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
             try db.sqlite.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
-            return collection
+            return (collection, nil)
         }
-        // Its records' files, after the commit (a crash in between leaves orphans for `burg files check`).
-        try? FileManager.default.removeItem(atPath: FileStorage(dataDirectory: store.configuration.dataDirectory).root.appending(deleted.id).string)
+        if let trashId {
+            moveFilesToTrash(deleted, trashId: trashId)
+        } else {
+            // Its records' files, after the commit (a crash in between leaves orphans for `burg files check`).
+            try? FileManager.default.removeItem(atPath: FileStorage(dataDirectory: store.configuration.dataDirectory).root.appending(deleted.id).string)
+        }
+        return trashId
     }
 
     /// Changes a collection's definition and migrates its table in the same transaction: fields added,

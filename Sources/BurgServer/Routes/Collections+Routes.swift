@@ -69,7 +69,7 @@ struct CollectionsRoutes: Sendable {
             let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
             let registry = self.registry
-            try await BlockingWork.run { try AuthCollections.delete(name, in: registry) }
+            _ = try await BlockingWork.run { try AuthCollections.delete(name, in: registry) }
             try await record("delete", name, by: identity, context)
             return Response(status: .noContent)
         }
