@@ -1,6 +1,7 @@
 import BurgCore
 import BurgRecords
 import Foundation
+import BurgTestSupport
 import Testing
 
 /// The records API, in process through `buildApplication`: CRUD, paging, filters, rules, and bad
@@ -165,6 +166,30 @@ import Testing
             #expect(refused.status == 400, "\(refused.json)")
             #expect("\(refused.json)".contains("owner") && "\(refused.json)".contains("pbc_nosuchcollect"), "\(refused.json)")
             #expect(try await server.call("GET", "/api/collections/chores", token: admin).status == 404)
+        }
+    }
+
+    /// `DELETE /api/collections/{c}` of a collection holding records answers 204 as PocketBase's does,
+    /// and `burg collections restore` (beside the running server) brings it back with its records.
+    @Test func deletingACollectionWithRecordsAnswers204AndTheCLIRestoresIt() async throws {
+        try await InProcessServer.run { server in
+            let admin = try await server.superuserToken()
+            _ = try await server.call("POST", "/api/collections", .object([
+                "name": "visits", "listRule": "", "viewRule": "", "fields": .array([.object(["name": "note", "type": "text"])]),
+            ]), token: admin)
+            for note in ["first", "second"] {
+                _ = try await server.call("POST", "/api/collections/visits/records", .object(["note": .string(note)]), token: admin)
+            }
+            let deleted = try await server.call("DELETE", "/api/collections/visits", token: admin)
+            #expect(deleted.status == 204, "\(deleted.json)")
+            #expect(try await server.call("GET", "/api/collections/visits/records").status == 404)
+
+            let listing = try ChildProcess.burg("collections", "trash", "--data-dir", server.dataDir)
+            #expect(try await listing.wait() == 0 && listing.lines.contains { $0.hasPrefix("visits\t2 records") }, "\(listing.lines)")
+            let restore = try ChildProcess.burg("collections", "restore", "visits", "--data-dir", server.dataDir)
+            #expect(try await restore.wait() == 0, "\(restore.standardError)")
+            let back = try await server.call("GET", "/api/collections/visits/records?sort=note")
+            #expect(back.status == 200 && back["totalItems"] == .number(2), "\(back.json)")
         }
     }
 
