@@ -99,7 +99,15 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let result = try await dataDir.openStore().checkpoint(mode)
+                let store = try dataDir.openStore()
+                var result = try await store.checkpoint(mode)
+                // A running server checkpoints too (every few seconds, briefly): while its checkpoint
+                // holds the lock, SQLite answers busy at once, so try again for a few seconds first.
+                let deadline = ContinuousClock.now + .seconds(5)
+                while result.busy && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                    result = try await store.checkpoint(mode)
+                }
                 if result.busy {
                     print("checkpoint (\(mode.rawValue)) could not complete: a reader or writer was in the way; WAL is \(result.walBytesAfter) bytes. See `burg db health`.")
                     throw ExitCode(ExitStatus.tempFail)
