@@ -22,6 +22,23 @@ public enum AuthCollections {
         return try registry.delete(name, purge: purge)
     }
 
+    /// Creates `collection`; an auth collection gets its system fields merged in (as PocketBase does), so
+    /// sign-in always finds `email`, `password` and `tokenKey` whatever the definition listed.
+    @available(*, noasync, message: "blocks its thread: run it through BlockingWork")
+    @discardableResult
+    public static func create(_ collection: CollectionModel, in registry: CollectionRegistry) throws -> CollectionModel {
+        try registry.create(collection.type == .auth ? prepare(collection) : collection)
+    }
+
+    /// Changes a collection's definition (``CollectionRegistry/update(_:to:force:)``); an auth collection
+    /// keeps its system fields whatever the new definition lists — a `fields` list without them (PocketBase's
+    /// `fields` replaces the whole list) gets them merged back instead of dropping every credential.
+    @available(*, noasync, message: "blocks its thread: run it through BlockingWork")
+    @discardableResult
+    public static func update(_ name: String, to new: CollectionModel, force: Bool = false, in registry: CollectionRegistry) throws -> CollectionModel {
+        try registry.update(name, to: new.type == .auth ? prepare(new) : new, force: force)
+    }
+
     /// `collection` with the auth system fields added in front of its own (existing fields of the same
     /// name are replaced, so a client cannot weaken `password`'s options).
     public static func prepare(_ collection: CollectionModel) -> CollectionModel {

@@ -100,6 +100,19 @@ struct RecordsFixture {
     /// PocketBase names a relation's target by `collectionId` (its SDKs and exported schemas do); the
     /// registry accepts it, or a name in it, or Burg's `collection` name, and stores both. A rename of
     /// the target keeps the relation working; an unknown or contradictory target is refused.
+    @Test func aSystemFieldIsNeverDroppedEvenWithForce() throws {
+        let fixture = try RecordsFixture()
+        var key = Field(name: "key", type: .text)
+        key.system = true
+        let created = try fixture.collections.create(CollectionModel(name: "keys", fields: [key, Field(name: "note", type: .text)]))
+        var without = created
+        without.fields.removeAll { $0.name == "key" }
+        #expect(throws: SchemaError.self) { try fixture.collections.update("keys", to: without, force: true) }
+        // Nothing changed: the column and its definition are still there.
+        #expect(try fixture.collections.get("keys").fields.map(\.name) == ["key", "note"])
+        _ = try fixture.records.create("keys", ["key": .string("k1")])
+    }
+
     @Test func relationsNameTheirTargetByCollectionIdAndFollowItsRenames() throws {
         let fixture = try RecordsFixture()
         let authors = try fixture.collections.create(CollectionModel(name: "authors", fields: [Field(name: "name", type: .text)]))

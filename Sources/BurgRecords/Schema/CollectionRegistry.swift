@@ -174,6 +174,12 @@ public struct CollectionRegistry: Sendable {
                 throw SchemaError(.invalidOptions, collection: old.name,
                     message: "is a \(old.type.rawValue) collection and cannot become \(new.type.rawValue); create a new collection and import the records")
             }
+            // A system field (an auth collection's credentials) is never dropped, even with `force`: every
+            // sign-in reads it. BurgAuth merges them back into a definition that leaves them out.
+            for field in old.fields where field.system && !new.fields.contains(where: { $0.id == field.id }) {
+                throw SchemaError(.protected, collection: old.name, field: field.name,
+                                  message: "field \"\(field.name)\" is a system field and cannot be removed")
+            }
             updated.updated = FilterSQL.formatDate(Date())
             if old.name.lowercased() != new.name.lowercased(),
                try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {

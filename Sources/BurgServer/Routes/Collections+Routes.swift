@@ -47,7 +47,7 @@ struct CollectionsRoutes: Sendable {
             decoded.system = false
             let collection = decoded
             let registry = self.registry
-            let created = try await BlockingWork.run { try registry.create(collection) }
+            let created = try await BlockingWork.run { try AuthCollections.create(collection, in: registry) }
             try await record("create", created.name, by: identity, context, fields: created.fields.map(\.name))
             return Response.json(try Self.json(created))
         }
@@ -61,7 +61,7 @@ struct CollectionsRoutes: Sendable {
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
             let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
-            let updated = try await BlockingWork.run { try registry.update(name, to: changed, force: force) }
+            let updated = try await BlockingWork.run { try AuthCollections.update(name, to: changed, force: force, in: registry) }
             try await record("update", updated.name, by: identity, context, fields: Array(body.keys))
             return Response.json(try Self.json(updated))
         }
