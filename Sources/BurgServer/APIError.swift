@@ -17,6 +17,9 @@ public struct APIError: Error, Sendable {
     public var message: String
     public var data: [String: FieldError]
     public var headers: HTTPFields
+    /// `data` entries that are not one field error: PocketBase nests errors of list items by position
+    /// (`{"indexes": {"0": {code, message}}}`).
+    public var nestedData: [String: JSONValue] = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String, data: [String: FieldError] = [:], headers: HTTPFields = [:]) {
         self.status = status
@@ -32,7 +35,8 @@ public struct APIError: Error, Sendable {
         .object([
             "status": .number(Double(status.code)),
             "message": .string(message),
-            "data": .object(data.mapValues { .object(["code": .string($0.code), "message": .string($0.message)]) }),
+            "data": .object(data.mapValues { .object(["code": .string($0.code), "message": .string($0.message)]) }
+                .merging(nestedData) { _, nested in nested }),
         ])
     }
 }

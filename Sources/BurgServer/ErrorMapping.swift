@@ -100,6 +100,12 @@ extension APIError {
         case .collectionExists:
             return APIError(.badRequest, error.description,
                             data: ["name": FieldError("validation_collection_name_exists", "Collection name must be unique (case insensitive).")])
+        case .invalidIndex:
+            // PocketBase's code, at the index's position in `indexes`.
+            var refusal = APIError(.badRequest, error.description)
+            refusal.nestedData["indexes"] = .object([error.field ?? "0": .object([
+                "code": "validation_invalid_index_expression", "message": .string(error.message)])])
+            return refusal
         case .invalidName, .duplicateField, .reservedName, .invalidOptions, .wouldLoseData,
              .referenced, .protected, .idTaken:
             return APIError(.badRequest, error.description)

@@ -29,7 +29,7 @@ import Testing
         "SchemaError": ["schema_invalid_name": 400, "schema_invalid_collection_name": 400, "schema_duplicate_field": 400, "schema_reserved_name": 400,
                         "schema_invalid_options": 400, "schema_collection_exists": 400, "schema_collection_missing": 404,
                         "schema_would_lose_data": 400, "schema_referenced": 400, "schema_protected": 400,
-                        "schema_id_taken": 400, "schema_invalid_rule": 400],
+                        "schema_id_taken": 400, "schema_invalid_rule": 400, "schema_invalid_index": 400],
         "FilterError": ["filter_unexpected_character": 400, "filter_unterminated_string": 400, "filter_invalid_number": 400,
                         "filter_unexpected_token": 400, "filter_unexpected_end": 400, "filter_unknown_field": 400,
                         "filter_unknown_macro": 400, "filter_too_complex": 400, "sort_invalid": 400],
@@ -120,6 +120,8 @@ import Testing
         #expect(Self.answers["JobError"]?["job_unknown_kind"]?.data["kind"] != nil)
         #expect(Self.answers["BackupError"]?["backup_corrupt"]?.data["file"]?.code == "backup_corrupt")
         #expect(Self.answers["SchemaError"]?["schema_invalid_rule"]?.data["title"]?.code == "validation_invalid_rule")
+        // A refused index string: PocketBase's code at its position, `data.indexes.<i>`.
+        #expect(Self.answers["SchemaError"]?["schema_invalid_index"]?.json.jsonText.contains("validation_invalid_index_expression") == true)
     }
 
     /// A new error type in Sources that declares codes must be added to the table above.

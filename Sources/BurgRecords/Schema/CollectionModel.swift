@@ -3,23 +3,74 @@ import Foundation
 /// A collection: a named set of records with typed fields, stored as a real SQLite table of the same
 /// name with one typed column per field, plus the system columns `id`, `created` and `updated`.
 public struct CollectionModel: Sendable, Equatable, Codable {
-    /// A declared index over one or more fields.
+    /// A declared index over one or more fields. Written as PocketBase writes it, an SQL string
+    /// (`CREATE [UNIQUE] INDEX name ON table (column [COLLATE c] [DESC], …) [WHERE …]`, see
+    /// ``IndexStatement``), and read from that or from Burg's object form `{"name", "fields", "unique"}`.
     public struct Index: Sendable, Equatable, Codable {
+        /// One column of the index, in order.
+        public struct Column: Sendable, Equatable {
+            public var name: String
+            /// BINARY, NOCASE or RTRIM; nil: the column's own.
+            public var collation: String?
+            public var descending = false
+            public init(name: String, collation: String? = nil, descending: Bool = false) {
+                self.name = name
+                self.collation = collation
+                self.descending = descending
+            }
+        }
+
         public var name: String
-        public var fields: [String]
+        /// The columns' names, in order.
+        public var fields: [String] {
+            get { columns.map(\.name) }
+            set { columns = newValue.map { Column(name: $0) } }
+        }
+        public var columns: [Column]
         public var unique: Bool = false
+        /// A partial index's WHERE condition, as written (SQLite judges it when the index is built).
+        public var condition: String?
+        /// The table the string named after ON (the collection's current or, in a rename, former name).
+        public var table: String?
+        /// The string as sent, answered back verbatim as PocketBase does while it still names the table.
+        public var sql: String?
+        /// Why the string sent could not be read; ``CollectionModel/validate()`` refuses it with this.
+        public var problem: String?
+
+        public init(from decoder: any Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                do {
+                    self = try IndexStatement.parse(text)
+                } catch {
+                    self.init(name: "", fields: [])
+                    sql = text
+                    problem = error.message
+                }
+                return
+            }
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(name: try c.decode(String.self, forKey: .name), fields: try c.decode([String].self, forKey: .fields),
+                      unique: try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false)
+        }
 
         private enum CodingKeys: String, CodingKey { case name, fields, unique }
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            fields = try c.decode([String].self, forKey: .fields)
-            unique = try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false
+        /// Written as the string it was sent as, or in PocketBase's normal form for ``table``.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(statement(table: table ?? ""))
         }
+
+        /// The SQL string for this index on `table`: the one sent while it names that table, else the
+        /// normal form (PocketBase rewrites an index this way when its collection is renamed).
+        public func statement(table: String) -> String {
+            if let sql, self.table?.lowercased() == table.lowercased() || table.isEmpty { return sql }
+            return IndexStatement.render(self, table: table)
+        }
+
         public init(name: String, fields: [String], unique: Bool = false) {
             self.name = name
-            self.fields = fields
+            self.columns = fields.map { Column(name: $0) }
             self.unique = unique
         }
     }
@@ -98,7 +149,7 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         try c.encode(name, forKey: .name)
         try c.encode(type, forKey: .type)
         try c.encode(fields, forKey: .fields)
-        try c.encode(indexes, forKey: .indexes)
+        try c.encode(indexes.map { $0.statement(table: name) }, forKey: .indexes)
         try c.encode(rules.list, forKey: .listRule)
         try c.encode(rules.view, forKey: .viewRule)
         try c.encode(rules.create, forKey: .createRule)
@@ -152,12 +203,18 @@ public struct CollectionModel: Sendable, Equatable, Codable {
             }
             try validateOptions(field)
         }
-        for index in indexes {
-            guard Self.isValidName(index.name), !index.fields.isEmpty else {
-                throw SchemaError(.invalidName, collection: name, message: "index \"\(index.name)\" needs a valid name and at least one field")
+        var indexNames = Set<String>()
+        for (position, index) in indexes.enumerated() {
+            func refuse(_ message: String) -> SchemaError {
+                SchemaError(.invalidIndex, collection: name, field: String(position), message: message)
             }
+            if let problem = index.problem { throw refuse(problem) }
+            guard Self.isValidIndexName(index.name), !index.fields.isEmpty else {
+                throw refuse("index \"\(index.name)\" needs a name of 1–100 letters, digits or _ and at least one field")
+            }
+            guard indexNames.insert(index.name.lowercased()).inserted else { throw refuse("index \"\(index.name)\" appears twice") }
             for fieldName in index.fields where field(named: fieldName) == nil && !Self.systemFields.contains(fieldName) {
-                throw SchemaError(.invalidOptions, collection: name, field: fieldName, message: "index \"\(index.name)\" names an unknown field")
+                throw refuse("index \"\(index.name)\" names \"\(fieldName)\", which is not a field of \(name)")
             }
         }
     }
@@ -201,6 +258,13 @@ public struct CollectionModel: Sendable, Equatable, Codable {
     static func isValidCollectionName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 255 else { return false }
         return name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+
+    /// PocketBase's index names (`idx_tokenKey_pbc_123…`) are letters, digits and `_`.
+    static func isValidIndexName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 100 && name.utf8.allSatisfy {
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F
+        }
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -106,6 +106,7 @@ public struct CollectionRegistry: Sendable {
                     throw SchemaError(.idTaken, collection: collection.name,
                         message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
                 }
+                try Self.checkIndexTables(collection, names: [collection.name])
                 var created = try Self.resolveRelations(db.sqlite, collection)
                 created.created = FilterSQL.formatDate(Date())
                 created.updated = created.created
@@ -185,6 +186,9 @@ public struct CollectionRegistry: Sendable {
                try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
                 throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
             }
+            // An index string may still name the table by its former name (PocketBase's dashboard sends
+            // it so in a rename); it is answered in normal form for the new name.
+            try Self.checkIndexTables(updated, names: [old.name, updated.name])
             updated = try Self.resolveRelations(db.sqlite, updated)
             try SchemaMigration(old: old, new: updated, force: force).apply(db.sqlite)
             if old.name != updated.name { try Self.renameRelations(db.sqlite, from: old.name, to: updated) }
@@ -193,6 +197,15 @@ public struct CollectionRegistry: Sendable {
                 sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
                 arguments: [updated.name, try Self.encode(updated), updated.updated, updated.id])
             return updated
+        }
+    }
+
+    /// Each index string names the collection's table (by one of `names`), not another collection's.
+    static func checkIndexTables(_ collection: CollectionModel, names: [String]) throws {
+        for (position, index) in collection.indexes.enumerated() {
+            guard let table = index.table, !names.contains(where: { $0.lowercased() == table.lowercased() }) else { continue }
+            throw SchemaError(.invalidIndex, collection: collection.name, field: String(position),
+                              message: "index \"\(index.name)\" is ON \(table), but it belongs to collection \(collection.name); write ON \(collection.name)")
         }
     }
 
@@ -221,12 +234,24 @@ public struct CollectionRegistry: Sendable {
                 WHERE \(column) IS NOT \(empty)
                 """)
         }
-        for index in collection.indexes {
-            let columns = index.fields.map(quoteIdentifier).joined(separator: ", ")
-            try db.execute(sql: """
+        for (position, index) in collection.indexes.enumerated() {
+            let columns = index.columns.map { column in
+                quoteIdentifier(column.name) + (column.collation.map { " COLLATE \($0)" } ?? "") + (column.descending ? " DESC" : "")
+            }.joined(separator: ", ")
+            // The condition was checked to be one expression (IndexStatement); SQLite judges the rest.
+            let sql = """
                 CREATE \(index.unique ? "UNIQUE " : "")INDEX \(quoteIdentifier("_\(collection.id)_\(index.name)")) \
-                ON \(quotedTable) (\(columns))
-                """)
+                ON \(quotedTable) (\(columns))\(index.condition.map { " WHERE \($0)" } ?? "")
+                """
+            do {
+                let statement = try db.makeStatement(sql: sql)
+                try statement.execute()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT {
+                // A condition naming an unknown column or function, or (UNIQUE) existing duplicates.
+                let reason = error.resultCode == .SQLITE_CONSTRAINT ? "existing records hold duplicate values" : (error.message ?? "SQLite refused it")
+                throw SchemaError(.invalidIndex, collection: collection.name, field: String(position),
+                                  message: "index \"\(index.name)\" cannot be built: \(reason)")
+            }
         }
     }
 

@@ -19,6 +19,9 @@ public struct SchemaError: CodedError, Equatable {
         case idTaken = "schema_id_taken"
         /// An access rule that does not parse or names an unknown field.
         case invalidRule = "schema_invalid_rule"
+        /// An index that does not parse, names an unknown field or that SQLite cannot build; ``field``
+        /// holds its position in `indexes`.
+        case invalidIndex = "schema_invalid_index"
     }
 
     public var code: Code
@@ -36,7 +39,9 @@ public struct SchemaError: CodedError, Equatable {
     }
 
     public var description: String {
-        let subject = field.map { "field \"\($0)\" of collection \"\(collection)\"" } ?? "collection \"\(collection)\""
+        let subject = code == .invalidIndex
+            ? "collection \"\(collection)\", indexes[\(field ?? "?")]"
+            : field.map { "field \"\($0)\" of collection \"\(collection)\"" } ?? "collection \"\(collection)\""
         return "\(subject): \(message)"
     }
 

@@ -29,12 +29,23 @@ pb.collections.create({
         {"name": "photos", "type": "file", "maxSelect": 3, "maxSize": 1000000},
         {"name": "private", "type": "file", "protected": True},
     ],
+    # Indexes as PocketBase's SQL strings, answered back as strings.
+    "indexes": ["CREATE INDEX idx_sdk_notes_n ON sdk_notes (n DESC)", "CREATE INDEX idx_sdk_notes_owner ON sdk_notes (owner, title COLLATE NOCASE)"],
 })
+try:
+    pb.collections.create({"name": "sdk_bad", "fields": [{"name": "a", "type": "text"}], "indexes": ["DROP TABLE users"]})
+    raise AssertionError("a non-index statement was accepted")
+except ClientResponseError as error:
+    assert error.status == 400 and error.data["data"]["indexes"]["0"]["code"] == "validation_invalid_index_expression", error.data
 
 request = urllib.request.Request(url.rstrip("/") + "/api/collections/sdk_notes", headers={"Authorization": pb.auth_store.token})
 with urllib.request.urlopen(request) as response:
-    owner = next(field for field in json.load(response)["fields"] if field["name"] == "owner")
+    # This SDK's Collection model predates `fields` and `indexes`, so the definition is read as JSON.
+    definition = json.load(response)
+    owner = next(field for field in definition["fields"] if field["name"] == "owner")
     assert owner["collectionId"] == users_id, owner
+    assert definition["indexes"] == [
+        "CREATE INDEX idx_sdk_notes_n ON sdk_notes (n DESC)", "CREATE INDEX idx_sdk_notes_owner ON sdk_notes (owner, title COLLATE NOCASE)"], definition
 
 # A user signs up and signs in.
 users = pb.collection("users")
