@@ -262,8 +262,11 @@ struct RecordsFixture {
         #expect(throws: SchemaError.self) { try fixture.collections.get("notes") }
         #expect(!FileManager.default.fileExists(atPath: fileDirectory.string))
         #expect(try fixture.collections.trash().map(\.records) == [2])
-        // The name is free meanwhile; while it is taken, the restore is refused.
-        try fixture.collections.create(CollectionModel(name: "notes", fields: [Field(name: "other", type: .text)]))
+        // The name and the id are free meanwhile (the trashed table's indexes, whose names carry the
+        // id, are rebuilt only on restore); while they are taken, the restore is refused.
+        var other = Field(name: "other", type: .text)
+        other.unique = true
+        try fixture.collections.create(CollectionModel(name: "notes", fields: [other], id: collectionID))
         let taken = #expect(throws: SchemaError.self) { try fixture.collections.restore("notes") }
         #expect(taken?.code == .collectionExists)
         try fixture.collections.delete("notes", purge: true)

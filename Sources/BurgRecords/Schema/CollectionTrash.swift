@@ -16,8 +16,8 @@ public struct TrashedCollection: Sendable, Equatable, Codable {
 
 /// Deleting a collection moves it to the trash, as none of Burg's peers do: PocketBase drops a
 /// collection with all its records at one `DELETE`. The table is renamed `_trash_<trashId>` in the same
-/// transaction that removes the definition (its search index, which names the table, is dropped and
-/// rebuilt on restore); its files move to `storage/.trash/<trashId>` after the commit. A restore puts
+/// transaction that removes the definition (its indexes and search index are dropped and rebuilt on
+/// restore, so the names are free for a new collection with the same id); its files move to `storage/.trash/<trashId>` after the commit. A restore puts
 /// all of it back; entries older than the retention (7 days unless told) are purged — table dropped,
 /// files removed — at the next delete or trash listing. The trash lives in `data.db` and `storage/`,
 /// so backups carry it.
@@ -54,6 +54,9 @@ extension CollectionRegistry {
         let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
         try SearchIndex.drop(db, collection)
         try db.execute(sql: "ALTER TABLE \(table) RENAME TO \(trashTable(trashId))")
+        // Index names are global and carry the collection's id: a new collection given the same id
+        // must be able to build its own. Restore rebuilds them from the definition.
+        try dropIndexes(db, table: "_trash_\(trashId)")
         try db.execute(sql: """
             INSERT INTO _collections_trash (trash_id, collection_id, name, definition, records, deleted_at) VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [trashId, collection.id, collection.name, try encode(collection), records, FilterSQL.formatDate(Date())])
@@ -102,6 +105,8 @@ extension CollectionRegistry {
                     message: "cannot be restored while collection \"\(holder)\" has its name or id; rename or delete that one first")
             }
             try db.sqlite.execute(sql: "ALTER TABLE \(Self.trashTable(trashId)) RENAME TO \(quoteIdentifier(collection.name))")
+            try Self.dropIndexes(db.sqlite, table: collection.name)  // a trash entry from before they were dropped
+            try Self.createIndexes(db.sqlite, collection, table: collection.name)
             try SearchIndex.create(db.sqlite, collection)
             try db.sqlite.execute(sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
                                   arguments: [collection.id, collection.name, try Self.encode(collection), collection.created, collection.updated])
