@@ -100,7 +100,7 @@ struct RecordBody {
             case "false", "0", "off", "no", "": return .bool(false)
             default: return .string(last)
             }
-        case .json:
+        case .json, .geoPoint:
             if last.isEmpty { return .null }
             return (try? JSONValue.parse(last)) ?? .string(last)
         default:

@@ -46,7 +46,7 @@ struct CollectionsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a collection from a JSON definition.",
             discussion: """
-                FILE holds {"name": "...", "fields": [{"name": "...", "type": "text|number|bool|email|url|date|select|json|relation|file", ...}], "indexes": ["CREATE [UNIQUE] INDEX name ON collection (field [COLLATE NOCASE] [DESC], ...) [WHERE ...]"]} — PocketBase's format; an index may also be {"name": "...", "fields": ["..."], "unique": false}. Use - for standard input.
+                FILE holds {"name": "...", "fields": [{"name": "...", "type": "text|number|bool|email|url|date|autodate|select|json|relation|file|editor|geoPoint", ...}], "indexes": ["CREATE [UNIQUE] INDEX name ON collection (field [COLLATE NOCASE] [DESC], ...) [WHERE ...]"]} — PocketBase's format; an index may also be {"name": "...", "fields": ["..."], "unique": false}. Use - for standard input.
                 """)
         @OptionGroup var dataDir: DataDirOptions
         @Argument(help: "The JSON definition file, or - for standard input.") var file: String

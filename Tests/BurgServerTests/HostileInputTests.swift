@@ -78,10 +78,11 @@ import GRDB
                 let reply = try await server.call("POST", "/api/collections/notes/records", rawBody: Data(#"{"title": \#(raw)}"#.utf8))
                 #expect((400..<500).contains(reply.status), "title \(raw): \(reply.json)")
             }
-            // Field options out of their domain are refused at the field when the collection is stored.
+            // Field options out of their domain are refused at the field when the collection is stored
+            // (0 is PocketBase's "no limit" for a count or size, so it is not among them).
             let options: [(String, String, JSONValue)] = [
                 ("text", "min", .number(1e308)), ("text", "max", .number(-1)), ("text", "max", .number(0.5)),
-                ("select", "maxSelect", .number(9.3e18)), ("select", "maxSelect", .number(0)), ("file", "maxSize", .number(-1)),
+                ("select", "maxSelect", .number(9.3e18)), ("select", "maxSelect", .number(-1)), ("file", "maxSize", .number(-1)),
             ]
             for (index, (type, key, value)) in options.enumerated() {
                 var field: [String: JSONValue] = ["name": "f", "type": .string(type), key: value]

@@ -78,8 +78,8 @@ public struct CollectionFields: FilterFieldResolver {
         switch field.type {
         case .number: .number
         case .bool: .bool
-        case .date: .date
-        case .json: .json
+        case .date, .autodate: .date
+        case .json, .geoPoint: .json
         default: .text
         }
     }

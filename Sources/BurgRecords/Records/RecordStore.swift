@@ -302,8 +302,11 @@ public struct RecordStore: Sendable {
 
     /// A JSON value as its field's column holds it (multi-valued and json fields as JSON text, bools as 0/1).
     static func storedValue(_ value: JSONValue?, _ field: Field) -> (any DatabaseValueConvertible)? {
-        guard let value, value != .null else { return field.type == .json ? nil : (field.isMultiple ? "[]" : field.type == .number || field.type == .bool ? 0 : "") }
-        if field.isMultiple || field.type == .json { return value.jsonText }
+        guard let value, value != .null else {
+            if field.type == .geoPoint { return #"{"lon":0,"lat":0}"# }
+            return field.type == .json ? nil : (field.isMultiple ? "[]" : field.type == .number || field.type == .bool ? 0 : "")
+        }
+        if field.storesJSON { return value.jsonText }
         switch value {
         case .string(let text): return text
         case .number(let number): return number
@@ -575,7 +578,7 @@ public struct RecordStore: Sendable {
         values.reserveCapacity(layout.fields.count + 5)  // room for the system keys `json` adds
         for (field, column) in layout.fields {
             let stored: DatabaseValue = column.map { row[$0] } ?? .null
-            if field.isMultiple || field.type == .json {
+            if field.storesJSON {
                 if let text = String.fromDatabaseValue(stored) { values[field.name] = (try? JSONValue.parse(text)) ?? .null } else { values[field.name] = .null }
                 continue
             }

@@ -129,7 +129,7 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         name = try c.decode(String.self, forKey: .name)
         id = try c.decodeIfPresent(String.self, forKey: .id) ?? "pbc_" + RecordID.generate()
         type = try c.decodeIfPresent(Kind.self, forKey: .type) ?? .base
-        fields = try c.decodeIfPresent([Field].self, forKey: .fields) ?? []
+        fields = try (c.decodeIfPresent([FieldEntry].self, forKey: .fields) ?? []).compactMap(\.field)
         indexes = try c.decodeIfPresent([Index].self, forKey: .indexes) ?? []
         rules = Rules(
             list: try c.decodeIfPresent(String.self, forKey: .listRule),
@@ -148,7 +148,7 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         try c.encode(id, forKey: .id)
         try c.encode(name, forKey: .name)
         try c.encode(type, forKey: .type)
-        try c.encode(fields, forKey: .fields)
+        try c.encode([FieldEntry.system("id")] + fields.map(FieldEntry.field) + [.system("created"), .system("updated")], forKey: .fields)
         try c.encode(indexes.map { $0.statement(table: name) }, forKey: .indexes)
         try c.encode(rules.list, forKey: .listRule)
         try c.encode(rules.view, forKey: .viewRule)
@@ -158,6 +158,52 @@ public struct CollectionModel: Sendable, Equatable, Codable {
         try c.encode(system, forKey: .system)
         try c.encode(created, forKey: .created)
         try c.encode(updated, forKey: .updated)
+    }
+
+    /// One entry of `fields` as PocketBase lists them: the collection's own fields, and the columns
+    /// every Burg collection has — `id` (text, primary key) first, `created` and `updated` (autodate)
+    /// last. Those three are listed for PocketBase's clients and skipped when read back: a definition
+    /// that leaves them out still has them.
+    enum FieldEntry: Codable {
+        case field(Field)
+        case system(String)
+
+        var field: Field? { if case .field(let field) = self { field } else { nil } }
+
+        private struct Head: Decodable {
+            var name: String?
+            var type: String?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let head = try Head(from: decoder)
+            switch (head.name, head.type) {
+            case ("id", "text"?), ("created", "autodate"?), ("updated", "autodate"?): self = .system(head.name ?? "")
+            default: self = .field(try Field(from: decoder))
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .field(let field): try field.encode(to: encoder)
+            case .system(let name):
+                var c = encoder.singleValueContainer()
+                // PocketBase's own ids for these fields, so a schema diff against PocketBase's is empty.
+                let common: [String: JSONValue] = ["hidden": false, "name": .string(name), "presentable": false]
+                switch name {
+                case "id":
+                    try c.encode(JSONValue.object(common.merging([
+                        "id": "text3208210256", "type": "text", "system": true, "required": true, "primaryKey": true, "help": "",
+                        "autogeneratePattern": "[a-z0-9]{15}", "min": 15, "max": 15, "pattern": "^[a-z0-9]+$",
+                    ]) { $1 }))
+                default:
+                    try c.encode(JSONValue.object(common.merging([
+                        "id": name == "created" ? "autodate2990389176" : "autodate3332085495", "type": "autodate", "system": false,
+                        "onCreate": true, "onUpdate": .bool(name == "updated"),
+                    ]) { $1 }))
+                }
+            }
+        }
     }
 
     /// At most this many fields (SQLite's tables end at 2,000 columns; far past what a form needs).
@@ -239,7 +285,27 @@ public struct CollectionModel: Sendable, Equatable, Codable {
                 }
             }
         }
+        if field.onlyDomains != nil || field.exceptDomains != nil {
+            guard field.type == .email || field.type == .url else { throw fail("onlyDomains and exceptDomains apply to email and url fields only") }
+            guard field.onlyDomains == nil || field.exceptDomains == nil else { throw fail("give onlyDomains or exceptDomains, not both") }
+        }
+        for (key, bound) in [("min", field.dateMin), ("max", field.dateMax)] {
+            if let bound, RecordValidator.normaliseDate(bound) == nil { throw fail("\(key) \(bound) is not a date (YYYY-MM-DD HH:MM:SS.sssZ)") }
+        }
+        if let low = field.dateMin.flatMap(RecordValidator.normaliseDate), let high = field.dateMax.flatMap(RecordValidator.normaliseDate), low > high {
+            throw fail("min \(low) is after max \(high)")
+        }
+        if let minSelect = field.minSelect, let maxSelect = field.maxSelect, minSelect > maxSelect {
+            throw fail("minSelect \(minSelect) is above maxSelect \(maxSelect)")
+        }
+        if let generated = field.autogeneratePattern {
+            guard field.type == .text else { throw fail("autogeneratePattern applies to text fields only") }
+            do { _ = try AutogeneratePattern(generated) } catch { throw fail(error.message) }
+        }
         switch field.type {
+        case .autodate:
+            guard field.onCreate || field.onUpdate else { throw fail("an autodate field needs onCreate or onUpdate (or both)") }
+            guard !field.required && !field.unique else { throw fail("an autodate field is set by the store; it cannot be required or unique") }
         case .select:
             guard let values = field.values, !values.isEmpty else { throw fail("a select field needs its values") }
         case .relation:

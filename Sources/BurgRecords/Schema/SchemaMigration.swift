@@ -102,6 +102,9 @@ struct SchemaMigration {
         case .number: return "COALESCE(CAST(\(column) AS REAL), 0)"
         case .bool: return "CASE WHEN \(column) IN (1, '1', 'true') THEN 1 ELSE 0 END"
         case .json: return "CASE WHEN json_valid(\(column)) THEN \(column) ELSE json_quote(\(column)) END"
+        case .geoPoint:
+            // Only a stored point survives a retype; anything else becomes the origin.
+            return "CASE WHEN json_valid(\(column)) AND json_type(\(column), '$.lon') IN ('integer', 'real') AND json_type(\(column), '$.lat') IN ('integer', 'real') THEN \(column) ELSE '{\"lon\":0,\"lat\":0}' END"
         default:
             return old.type == .number
                 ? "CASE WHEN \(column) = CAST(\(column) AS INTEGER) THEN CAST(CAST(\(column) AS INTEGER) AS TEXT) ELSE CAST(\(column) AS TEXT) END"
@@ -113,6 +116,7 @@ struct SchemaMigration {
         switch field.type {
         case .number, .bool: "0"
         case .json: "NULL"
+        case .geoPoint: "'{\"lon\":0,\"lat\":0}'"
         default: "''"
         }
     }

@@ -150,6 +150,15 @@ struct ValueGenerator {
             return .string(ids.randomElement(using: &random)!)
         case .json:
             return .object(["n": .number(Double(index)), "tag": .string(Self.words.randomElement(using: &random)!)])
+        case .editor:
+            let count = Int.random(in: 3...12, using: &random)
+            let text = "<p>" + (0..<count).map { _ in Self.words.randomElement(using: &random)! }.joined(separator: " ") + "</p>"
+            return .string(field.maxSize.map { String(text.utf8.prefix($0)) ?? "" } ?? text)
+        case .geoPoint:
+            return .object(["lon": .number((Double.random(in: -180...180, using: &random) * 1e5).rounded() / 1e5),
+                            "lat": .number((Double.random(in: -90...90, using: &random) * 1e5).rounded() / 1e5)])
+        case .autodate:
+            return .null
         case .file:
             return .null
         }

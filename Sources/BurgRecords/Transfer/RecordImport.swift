@@ -246,7 +246,7 @@ public struct RecordImporter: Sendable {
                 var object: [String: JSONValue] = [:]
                 for (key, text) in zip(names, fields) where !["created", "updated"].contains(key) {
                     let field = collection.field(named: key)
-                    if field?.type == .json || field?.isMultiple == true, let parsed = try? JSONValue.parse(text) {
+                    if field?.storesJSON == true, let parsed = try? JSONValue.parse(text) {
                         object[key] = parsed
                     } else {
                         object[key] = .string(text)

@@ -65,6 +65,7 @@ public struct RecordValidator: Sendable {
         var columns: [ColumnValue?] = []
         columns.reserveCapacity(collection.fields.count)
         var known = 0
+        lazy var now = FilterSQL.formatDate(Date())
         for field in collection.fields {
             // An update that leaves a hidden field (a password hash) alone keeps it: the stored record
             // passed in as `existing` never carries hidden values.
@@ -74,7 +75,22 @@ public struct RecordValidator: Sendable {
             }
             let given = values[field.name]
             if given != nil { known += 1 }
-            switch check(field, given ?? existing?[field.name] ?? .null) {
+            if field.type == .autodate {
+                // Set by the store, never by the client: now when it applies, else what it held.
+                let applies = existing == nil ? field.onCreate : field.onUpdate
+                if applies { columns.append(.text(now)) } else if case .string(let held)? = existing?[field.name] {
+                    columns.append(.text(held))
+                } else {
+                    columns.append(.text(""))
+                }
+                continue
+            }
+            var value = given ?? existing?[field.name] ?? .null
+            if existing == nil, let generated = field.autogeneratePattern, value == .null || value == .string("") {
+                // Checked when the collection was stored, so it parses.
+                value = (try? AutogeneratePattern(generated)).map { .string($0.generate()) } ?? value
+            }
+            switch check(field, value) {
             case .success(let column): columns.append(column)
             case .failure(let error):
                 columns.append(nil)
@@ -119,7 +135,7 @@ public struct RecordValidator: Sendable {
         if field.required && isBlank(value) { return .failure(FieldError("validation_required", "Cannot be blank.")) }
         if field.isMultiple { return checkMultiple(field, value) }
         switch field.type {
-        case .text, .email, .url, .date, .select, .relation, .file:
+        case .text, .email, .url, .date, .select, .relation, .file, .editor, .autodate:
             let text: String
             switch value {
             case .null: text = ""
@@ -152,7 +168,32 @@ public struct RecordValidator: Sendable {
             }
         case .json:
             if case .null = value { return .success(.null) }
+            if let maxSize = field.maxSize, value.jsonText.utf8.count > maxSize {
+                return .failure(FieldError("validation_json_size_limit", "The maximum allowed JSON size is \(maxSize) bytes."))
+            }
             return .success(.text(value.jsonText))
+        case .geoPoint:
+            return checkGeoPoint(value)
+        }
+    }
+
+    /// `{"lon": …, "lat": …}` in degrees (both needed; other keys refused); null: the origin, as PocketBase.
+    private func checkGeoPoint(_ value: JSONValue) -> Result<ColumnValue, FieldError> {
+        let invalid = FieldError("validation_invalid_geo_point", "Must be {\"lon\": -180…180, \"lat\": -90…90}.")
+        var point = value
+        if case .string(let text) = value {
+            guard !text.isEmpty else { return .success(.text(#"{"lon":0,"lat":0}"#)) }
+            guard let parsed = try? JSONValue.parse(text) else { return .failure(invalid) }
+            point = parsed
+        }
+        switch point {
+        case .null: return .success(.text(#"{"lon":0,"lat":0}"#))
+        case .object(let object):
+            guard object.count == 2, case .number(let lon)? = object["lon"], case .number(let lat)? = object["lat"],
+                  (-180...180).contains(lon), (-90...90).contains(lat)
+            else { return .failure(invalid) }
+            return .success(.text(JSONValue.object(["lon": .number(lon), "lat": .number(lat)]).jsonText))
+        default: return .failure(invalid)
         }
     }
 
@@ -179,14 +220,27 @@ public struct RecordValidator: Sendable {
                   !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }),
                   bytes.allSatisfy({ $0 < 0x80 }) || !text.unicodeScalars.contains(where: \.properties.isWhitespace)
             else { return .failure(FieldError("validation_invalid_email", "Must be a valid email address.")) }
+            if let refusal = checkDomain(field, String(decoding: domain, as: UTF8.self)) { return .failure(refusal) }
         case .url:
-            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host
             else { return .failure(FieldError("validation_invalid_url", "Must be a valid url.")) }
+            if let refusal = checkDomain(field, host) { return .failure(refusal) }
         case .date:
             guard let normalised = Self.normaliseDate(text) else {
                 return .failure(FieldError("validation_invalid_date", "Must be a valid date (YYYY-MM-DD HH:MM:SS.sssZ)."))
             }
+            // The stored form sorts as the dates do, so bounds compare as text.
+            if let bound = field.dateMin.flatMap(Self.normaliseDate), normalised < bound {
+                return .failure(FieldError("validation_min_date_constraint", "Must be no earlier than \(bound)."))
+            }
+            if let bound = field.dateMax.flatMap(Self.normaliseDate), normalised > bound {
+                return .failure(FieldError("validation_max_date_constraint", "Must be no later than \(bound)."))
+            }
             return .success(normalised)
+        case .editor:
+            if let maxSize = field.maxSize, text.utf8.count > maxSize {
+                return .failure(FieldError("validation_max_text_constraint", "Must be no more than \(maxSize) bytes."))
+            }
         case .select:
             guard field.values?.contains(text) == true else {
                 return .failure(FieldError("validation_invalid_value", "Invalid value \(text)."))
@@ -200,6 +254,20 @@ public struct RecordValidator: Sendable {
         return .success(text)
     }
 
+    /// An email's or URL's domain against the field's `onlyDomains` / `exceptDomains` (a subdomain
+    /// counts as its domain, case ignored), with PocketBase's codes.
+    private func checkDomain(_ field: Field, _ domain: String) -> FieldError? {
+        let domain = domain.lowercased()
+        func within(_ listed: String) -> Bool {
+            let listed = listed.lowercased()
+            return domain == listed || domain.hasSuffix("." + listed)
+        }
+        let code = field.type == .url ? "validation_url_domain_not_allowed" : "validation_email_domain_not_allowed"
+        if let only = field.onlyDomains, !only.contains(where: within) { return FieldError(code, "Domain not allowed: \(domain).") }
+        if let except = field.exceptDomains, except.contains(where: within) { return FieldError(code, "Domain not allowed: \(domain).") }
+        return nil
+    }
+
     private func checkMultiple(_ field: Field, _ value: JSONValue) -> Result<ColumnValue, FieldError> {
         let items: [JSONValue]
         switch value {
@@ -210,6 +278,9 @@ public struct RecordValidator: Sendable {
         }
         if let maxSelect = field.maxSelect, items.count > maxSelect {
             return .failure(FieldError("validation_too_many_values", "Select no more than \(maxSelect)."))
+        }
+        if let minSelect = field.minSelect, !items.isEmpty || field.required, items.count < minSelect {
+            return .failure(FieldError("validation_not_enough_values", "Select at least \(minSelect)."))
         }
         var strings: [String] = []
         for item in items {

@@ -82,6 +82,9 @@ struct CollectionsRoutes: Sendable {
     static func decode(_ value: JSONValue) throws -> CollectionModel {
         do {
             return try JSONDecoder().decode(CollectionModel.self, from: Data(value.jsonText.utf8))
+        } catch let error as FieldOptionError {
+            throw APIError(.badRequest, "Failed to save the collection: \(error.description).",
+                           data: ["fields": FieldError("validation_unsupported_option", error.description)])
         } catch {
             throw APIError(.badRequest, "An error occurred while validating the submitted data: the collection definition is malformed (\(error)).")
         }
