@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// The largest multipart body (a create or update with files) accepted; each file is further held
     /// to its field's `maxSize`. JSON bodies are limited to 32 MiB.
     public var maxUploadSize = 1 << 30
+    /// The most requests one `POST /api/batch` may carry (PocketBase's `batch.maxRequests`); 0 turns
+    /// batches off (403). On by default, unlike PocketBase: a batch is one transaction under the same
+    /// rules as its requests one by one.
+    public var batchMaxRequests = 50
     /// Requests per second each caller (a token, or a client address without one) may make to any API
     /// route on average, and in a burst; 0: no limit beyond the sign-in routes' own.
     public var rateLimit = 0.0
@@ -98,6 +102,7 @@ func buildRouter(
     HealthRoutes(store: store, interval: configuration.healthInterval, workers: configuration.workerStatus).add(to: router)
     FilesRoutes(store: store, auth: auth, authenticator: authenticator).add(to: router)
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
+    BatchRoutes(records: records, auth: auth, maxRequests: configuration.batchMaxRequests).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     return router
 }

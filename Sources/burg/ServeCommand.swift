@@ -57,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
     var lockoutMinutes: Int?
     @Option(help: ArgumentHelp("Largest multipart request (a create or update with files), in MiB; each file is also held to its field's maxSize. Default: \(Self.defaultText("server.maxUpload")).", valueName: "MiB"))
     var maxUpload: Int?
+    @Option(help: ArgumentHelp("The most requests one POST /api/batch may carry (all written in one transaction, or none); 0 turns batches off. Default: \(Self.defaultText("server.batchMaxRequests")).", valueName: "n"))
+    var batchMaxRequests: Int?
     @OptionGroup(title: "Store options") var storeOptions: StoreOptions  // STORE
     @Option(help: ArgumentHelp("JSON config file (default: <data dir>/burg.json if it exists); flags and BURG_* environment variables override it. Every setting is listed in docs/OPERATIONS.md.", valueName: "FILE"))
     var config: String?
@@ -89,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         values["server.publicDir"] = publicDir.map { .string($0) }
         values["server.indexFallback"] = indexFallback.map { .bool($0) }
         values["server.maxUpload"] = maxUpload.map { .int($0) }
+        values["server.batchMaxRequests"] = batchMaxRequests.map { .int($0) }
         values["auth.burst"] = authBurst.map { .int($0) }
         values["auth.refill"] = authRefill.map { .double($0) }
         values["auth.bcryptCost"] = bcryptCost.map { .int($0) }

@@ -42,6 +42,7 @@ struct ServeSettings: Sendable {
         server.publicDirectory = try Self.publicDirectory(s, dataDirectory: dataDirectory)
         server.indexFallback = try s.boolean("server.indexFallback")
         server.maxUploadSize = try s.integer("server.maxUpload") << 20
+        server.batchMaxRequests = try s.integer("server.batchMaxRequests")
         server.authBurst = try s.integer("auth.burst")
         server.authRefillPerSecond = try s.number("auth.refill")
         server.rateLimit = try s.number("rateLimit.perSecond")
@@ -124,6 +125,7 @@ struct ServeSettings: Sendable {
             "server.publicDir": Self.orNull(server.publicDirectory),
             "server.indexFallback": server.indexFallback,
             "server.maxUpload": server.maxUploadSize >> 20,
+            "server.batchMaxRequests": server.batchMaxRequests,
             "auth.burst": server.authBurst,
             "auth.refill": server.authRefillPerSecond,
             "auth.bcryptCost": auth.bcryptCost,

@@ -87,6 +87,7 @@ struct SettingKey: Sendable, Equatable {
         SettingKey(key: "server.indexFallback", flag: "--index-fallback", kind: .boolean, unit: "", defaultValue: "true"),
         // MiB, shifted into bytes: 1 TiB at most keeps `maxUpload << 20` far from overflow.
         SettingKey(key: "server.maxUpload", flag: "--max-upload", kind: .integer(1...(1 << 20)), unit: "MiB", defaultValue: "1024"),
+        SettingKey(key: "server.batchMaxRequests", flag: "--batch-max-requests", kind: .integer(0...10_000), unit: "requests", defaultValue: "50"),
         SettingKey(key: "auth.burst", flag: "--auth-burst", kind: .integer(1...Int(Int32.max)), unit: "requests", defaultValue: "100"),
         SettingKey(key: "auth.refill", flag: "--auth-refill", kind: .number(0.000_001...1e9), unit: "requests per second", defaultValue: "2"),
         SettingKey(key: "auth.bcryptCost", flag: "--bcrypt-cost", kind: .integer(4...31), unit: "", defaultValue: "\(AuthSettings().bcryptCost)"),

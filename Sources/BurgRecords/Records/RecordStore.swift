@@ -182,7 +182,7 @@ public struct RecordStore: Sendable {
 
     /// The insert, inside a write: the collection read, `access` picked from it, the row, its rule
     /// check, change feed entry and `afterWrite`.
-    private func inserted(
+    func inserted(
         _ db: Database, _ collectionName: String, _ values: [String: JSONValue], id: String?,
         access: (CollectionModel) throws -> RecordAccess?, saved: Bool
     ) throws -> (collection: CollectionModel, record: RecordModel) {
@@ -356,54 +356,66 @@ public struct RecordStore: Sendable {
     }
 
     private func change(_ collectionName: String, id: String, _ values: [String: JSONValue], access: RecordAccess?) throws -> RecordModel {
-        try store.groupedWrite { db in
-            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
-            let existing = try Self.fetch(db.sqlite, collection, id)
-            // The update rule judges the record as it is before the change.
-            try Self.require(db.sqlite, collection, id, access, else: .notFound)
-            let columns = try RecordValidator(collection, unknownKeys: .ignore).validate(values, existing: existing.values)
-            var assignments = ["\"updated\" = ?"]
-            var arguments: [(any DatabaseValueConvertible)?] = [FilterSQL.formatDate(Date())]
-            for field in collection.fields where values[field.name] != nil {
-                assignments.append("\(quoteIdentifier(field.name)) = ?")
-                arguments.append(Self.databaseValue(columns[field.name] ?? .null))
-            }
-            arguments.append(id)
-            try Self.mappingConstraints(collection) {
-                try db.sqlite.execute(
-                    sql: "UPDATE \(quoteIdentifier(collection.name)) SET \(assignments.joined(separator: ", ")) WHERE \"id\" = ?",
-                    arguments: StatementArguments(arguments))
-            }
-            let updated = try Self.fetch(db.sqlite, collection, id)
-            try ChangeFeed.append(db.sqlite, collection, updated, .update)
-            try afterWrite?(db, .update, collection, id)
-            return updated
+        try store.groupedWrite { db in try changed(db, collectionName, id: id, values, access: { _ in access }).record }
+    }
+
+    /// The update, inside a write: the collection read, `access` picked from it and checked on the
+    /// record as it is, the row changed, its change feed entry and `afterWrite`.
+    func changed(
+        _ db: StoreTransaction, _ collectionName: String, id: String, _ values: [String: JSONValue],
+        access: (CollectionModel) throws -> RecordAccess?
+    ) throws -> (collection: CollectionModel, record: RecordModel) {
+        let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+        let access = try access(collection)
+        let existing = try Self.fetch(db.sqlite, collection, id)
+        // The update rule judges the record as it is before the change.
+        try Self.require(db.sqlite, collection, id, access, else: .notFound)
+        let columns = try RecordValidator(collection, unknownKeys: .ignore).validate(values, existing: existing.values)
+        var assignments = ["\"updated\" = ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [FilterSQL.formatDate(Date())]
+        for field in collection.fields where values[field.name] != nil {
+            assignments.append("\(quoteIdentifier(field.name)) = ?")
+            arguments.append(Self.databaseValue(columns[field.name] ?? .null))
         }
+        arguments.append(id)
+        try Self.mappingConstraints(collection) {
+            try db.sqlite.execute(
+                sql: "UPDATE \(quoteIdentifier(collection.name)) SET \(assignments.joined(separator: ", ")) WHERE \"id\" = ?",
+                arguments: StatementArguments(arguments))
+        }
+        let updated = try Self.fetch(db.sqlite, collection, id)
+        try ChangeFeed.append(db.sqlite, collection, updated, .update)
+        try afterWrite?(db, .update, collection, id)
+        return (collection, updated)
     }
 
     /// Deletes the record, then (after the commit) its stored files.
     @available(*, noasync, message: "blocks its thread: call the async overload")
     public func delete(_ collectionName: String, id: String, access: RecordAccess? = nil) throws {
-        let collection = try store.groupedWrite { db in
-            let collection = try CollectionRegistry.load(db.sqlite, collectionName)
-            let before = try Self.fetch(db.sqlite, collection, id)
-            try Self.require(db.sqlite, collection, id, access, else: .notFound)
-            try db.sqlite.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
-            if db.sqlite.changesCount == 0 {
-                throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
-            }
-            // A system auth collection (`_superusers`) keeps one record: without it nobody could administer.
-            if collection.system, collection.type == .auth,
-               try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") == 0 {
-                throw RecordError(code: .protected, collection: collection.name,
-                    message: "\(id) is the last superuser and cannot be deleted; create another superuser first")
-            }
-            try ChangeFeed.append(db.sqlite, collection, before, .delete)
-            try afterWrite?(db, .delete, collection, id)
-            return collection
-        }
+        let collection = try store.groupedWrite { db in try deleted(db, collectionName, id: id, access: { _ in access }) }
         // A crash before this line leaves an orphaned directory, which `burg files check` reports.
         if RecordID.isValid(id) { files.removeRecord(collectionId: collection.id, recordId: id) }
+    }
+
+    /// The delete, inside a write (its files are the caller's to remove after the commit).
+    func deleted(_ db: StoreTransaction, _ collectionName: String, id: String, access: (CollectionModel) throws -> RecordAccess?) throws -> CollectionModel {
+        let collection = try CollectionRegistry.load(db.sqlite, collectionName)
+        let access = try access(collection)
+        let before = try Self.fetch(db.sqlite, collection, id)
+        try Self.require(db.sqlite, collection, id, access, else: .notFound)
+        try db.sqlite.execute(sql: "DELETE FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id])
+        if db.sqlite.changesCount == 0 {
+            throw RecordError(code: .notFound, collection: collection.name, message: "no record with id \(id)")
+        }
+        // A system auth collection (`_superusers`) keeps one record: without it nobody could administer.
+        if collection.system, collection.type == .auth,
+           try Int.fetchOne(db.sqlite, sql: "SELECT COUNT(*) FROM \(quoteIdentifier(collection.name))") == 0 {
+            throw RecordError(code: .protected, collection: collection.name,
+                message: "\(id) is the last superuser and cannot be deleted; create another superuser first")
+        }
+        try ChangeFeed.append(db.sqlite, collection, before, .delete)
+        try afterWrite?(db, .delete, collection, id)
+        return collection
     }
 
     // MARK: Files

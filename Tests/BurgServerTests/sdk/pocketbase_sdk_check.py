@@ -105,6 +105,26 @@ try:
 except ClientResponseError as error:
     assert error.status == 400 and "title" in error.data.get("data", {}), error.data
 
+# A batch: create, update, upsert and delete in one transaction, then one that fails and keeps nothing.
+batch = pb.create_batch()
+batch.collection("sdk_notes").create({"title": "batched 1", "n": 201, "owner": user.id})
+batch.collection("sdk_notes").update(created[3].id, {"title": "batched update"})
+batch.collection("sdk_notes").upsert({"id": "sdkupsert000001", "title": "batched upsert", "n": 202, "owner": user.id})
+batch.collection("sdk_notes").delete(created[4].id)
+results = batch.send()
+assert [result["status"] for result in results] == [200, 200, 200, 204], results
+assert results[2]["body"]["id"] == "sdkupsert000001" and notes.get_one(created[3].id).title == "batched update"
+failing = pb.create_batch()
+failing.collection("sdk_notes").create({"title": "never kept", "n": 203, "owner": user.id})
+failing.collection("sdk_notes").create({"n": 204})  # no title: required
+try:
+    failing.send()
+    raise AssertionError("a failing batch was accepted")
+except ClientResponseError as error:
+    item = error.data["data"]["requests"]["1"]
+    assert error.status == 400 and item["code"] == "batch_request_failed" and "title" in item["response"]["data"], error.data
+assert notes.get_list(1, 1, {"filter": "title = 'never kept'"}).total_items == 0
+
 # The token refreshes; a guest cannot create.
 refreshed = users.auth_refresh()
 assert refreshed.token and refreshed.record.id == user.id
