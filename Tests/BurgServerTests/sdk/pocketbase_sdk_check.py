@@ -105,6 +105,21 @@ try:
 except ClientResponseError as error:
     assert error.status == 400 and "title" in error.data.get("data", {}), error.data
 
+# A record fetched and saved back whole (collectionId, collectionName, created, updated, expand and a
+# key the schema does not have ride along) is accepted; those keys change nothing.
+request = urllib.request.Request(url.rstrip("/") + f"/api/collections/sdk_notes/records/{created[5].id}?expand=owner",
+                                 headers={"Authorization": pb.auth_store.token})
+with urllib.request.urlopen(request) as response:
+    fetched = json.load(response)
+assert fetched["expand"]["owner"]["id"] == user.id, fetched
+fetched["title"] = "saved back"
+fetched["gone_field"] = "ignored"
+saved = notes.update(created[5].id, fetched)
+assert saved.title == "saved back" and saved.n == 5 and saved.owner == user.id, vars(saved)
+with urllib.request.urlopen(urllib.request.Request(request.full_url.split("?")[0], headers={"Authorization": pb.auth_store.token})) as response:
+    again = json.load(response)
+assert again["created"] == fetched["created"] and "gone_field" not in again and "expand" not in again, again
+
 # A batch: create, update, upsert and delete in one transaction, then one that fails and keeps nothing.
 batch = pb.create_batch()
 batch.collection("sdk_notes").create({"title": "batched 1", "n": 201, "owner": user.id})
