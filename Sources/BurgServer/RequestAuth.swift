@@ -18,7 +18,11 @@ struct RequestAuth: Sendable {
     }
 
     func requireSuperuser(_ request: Request, _ context: BurgRequestContext) async throws -> AuthIdentity {
-        guard let identity = try await identity(request, context), identity.isSuperuser else { throw APIError.superusersOnly }
+        // As PocketBase: a guest is asked to sign in (401), a signed-in non-superuser is refused (403).
+        guard let identity = try await identity(request, context) else {
+            throw APIError(.unauthorized, "The request requires valid record authorization token.")
+        }
+        guard identity.isSuperuser else { throw APIError.superusersOnly }
         return identity
     }
 }
