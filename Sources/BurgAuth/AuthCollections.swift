@@ -39,6 +39,21 @@ public enum AuthCollections {
         try registry.update(name, to: new.type == .auth ? prepare(new) : new, force: force)
     }
 
+    /// PocketBase's collections import (``CollectionRegistry/importAll(_:deleteMissing:force:keeping:)``)
+    /// with auth collections' system fields merged in, and `users` never deleted as missing.
+    @available(*, noasync, message: "blocks its thread: run it through BlockingWork")
+    @discardableResult
+    public static func importAll(
+        _ collections: [CollectionModel], deleteMissing: Bool, force: Bool = false, in registry: CollectionRegistry
+    ) throws -> CollectionImportSummary {
+        try registry.importAll(collections.map { $0.type == .auth ? prepare($0) : $0 }, deleteMissing: deleteMissing, force: force, keeping: [users])
+    }
+
+    /// What a new collection of each kind starts as (PocketBase's `GET /api/collections/meta/scaffolds`).
+    public static var scaffolds: [String: CollectionModel] {
+        ["base": CollectionModel(name: "", fields: [], id: ""), "auth": prepare(CollectionModel(name: "", fields: [], id: ""))]
+    }
+
     /// `collection` with the auth system fields added in front of its own (existing fields of the same
     /// name are replaced, so a client cannot weaken `password`'s options).
     public static func prepare(_ collection: CollectionModel) -> CollectionModel {

@@ -97,28 +97,29 @@ public struct CollectionRegistry: Sendable {
     @discardableResult
     public func createAll(_ collections: [CollectionModel]) throws -> [CollectionModel] {
         for collection in collections { try collection.validate() }
-        return try store.write { db in
-            try collections.map { collection in
-                if try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
-                    throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
-                }
-                if let holder = try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE id = ?", arguments: [collection.id]) {
-                    throw SchemaError(.idTaken, collection: collection.name,
-                        message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
-                }
-                try Self.checkIndexTables(collection, names: [collection.name])
-                var created = try Self.resolveRelations(db.sqlite, collection)
-                created.created = FilterSQL.formatDate(Date())
-                created.updated = created.created
-                try Self.createTable(db.sqlite, created, as: created.name)
-                try Self.checkRules(db.sqlite, created)
-                try SearchIndex.create(db.sqlite, created)
-                try db.sqlite.execute(
-                    sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [created.id, created.name, try Self.encode(created), created.created, created.updated])
-                return created
-            }
+        return try store.write { db in try collections.map { try Self.inserted(db.sqlite, $0) } }
+    }
+
+    /// The create, inside the caller's write (``validate()`` already passed).
+    static func inserted(_ db: Database, _ collection: CollectionModel) throws -> CollectionModel {
+        if try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [collection.name]) != nil {
+            throw SchemaError(.collectionExists, collection: collection.name, message: "already exists")
         }
+        if let holder = try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE id = ?", arguments: [collection.id]) {
+            throw SchemaError(.idTaken, collection: collection.name,
+                message: "the id \"\(collection.id)\" belongs to collection \"\(holder)\"; leave the id out to get a new one")
+        }
+        try checkIndexTables(collection, names: [collection.name])
+        var created = try resolveRelations(db, collection)
+        created.created = FilterSQL.formatDate(Date())
+        created.updated = created.created
+        try createTable(db, created, as: created.name)
+        try checkRules(db, created)
+        try SearchIndex.create(db, created)
+        try db.execute(
+            sql: "INSERT INTO _collections (id, name, definition, created, updated) VALUES (?, ?, ?, ?, ?)",
+            arguments: [created.id, created.name, try encode(created), created.created, created.updated])
+        return created
     }
 
     /// Deletes the collection: into the trash (see ``trash()``, ``restore(_:)``), records, indexes and
@@ -129,30 +130,39 @@ public struct CollectionRegistry: Sendable {
     @discardableResult
     public func delete(_ name: String, purge: Bool = false) throws -> String? {
         try purgeTrash()
-        let (deleted, trashId) = try store.write { db -> (CollectionModel, String?) in
-            let collection = try Self.load(db.sqlite, name)
-            guard !collection.system else {
-                throw SchemaError(.protected, collection: collection.name, message: "is a system collection Burg needs; it cannot be deleted")
-            }
-            for other in try Self.all(db.sqlite) where other.name != collection.name {
-                if let field = other.fields.first(where: { $0.type == .relation && $0.collection?.lowercased() == collection.name.lowercased() }) {
-                    throw SchemaError(.referenced, collection: collection.name,
-                        message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
-                }
-            }
-            guard purge else { return (collection, try Self.moveToTrash(db.sqlite, collection)) }
-            try SearchIndex.drop(db.sqlite, collection)
-            try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
-            try db.sqlite.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
-            return (collection, nil)
-        }
+        let (deleted, trashId) = try store.write { db in try Self.removed(db.sqlite, name, purge: purge) }
+        afterRemoval(deleted, trashId: trashId)
+        return trashId
+    }
+
+    /// After the commit of a removal: the files to the trash, or (purged) gone — a crash in between
+    /// leaves them under the collection's id, where `restore` looks and `burg files check` reports.
+    func afterRemoval(_ deleted: CollectionModel, trashId: String?) {
         if let trashId {
             moveFilesToTrash(deleted, trashId: trashId)
         } else {
-            // Its records' files, after the commit (a crash in between leaves orphans for `burg files check`).
             try? FileManager.default.removeItem(atPath: FileStorage(dataDirectory: store.configuration.dataDirectory).root.appending(deleted.id).string)
         }
-        return trashId
+    }
+
+    /// The removal, inside the caller's write: refused for a system collection or one a relation of
+    /// another collection names; into the trash unless `purge`.
+    static func removed(_ db: Database, _ name: String, purge: Bool) throws -> (CollectionModel, String?) {
+        let collection = try load(db, name)
+        guard !collection.system else {
+            throw SchemaError(.protected, collection: collection.name, message: "is a system collection Burg needs; it cannot be deleted")
+        }
+        for other in try all(db) where other.name != collection.name {
+            if let field = other.fields.first(where: { $0.type == .relation && $0.collection?.lowercased() == collection.name.lowercased() }) {
+                throw SchemaError(.referenced, collection: collection.name,
+                    message: "field \"\(field.name)\" of collection \"\(other.name)\" refers to it; remove that field first")
+            }
+        }
+        guard purge else { return (collection, try moveToTrash(db, collection)) }
+        try SearchIndex.drop(db, collection)
+        try db.execute(sql: "DROP TABLE \(quoteIdentifier(collection.name))")
+        try db.execute(sql: "DELETE FROM _collections WHERE id = ?", arguments: [collection.id])
+        return (collection, nil)
     }
 
     /// Changes a collection's definition and migrates its table in the same transaction: fields added,
@@ -163,41 +173,44 @@ public struct CollectionRegistry: Sendable {
     @discardableResult
     public func update(_ name: String, to new: CollectionModel, force: Bool = false) throws -> CollectionModel {
         try new.validate()
-        return try store.write { db in
-            let old = try Self.load(db.sqlite, name)
-            var updated = new
-            updated.id = old.id
-            updated.system = old.system
-            updated.created = old.created
-            // A base table has no password or tokenKey column, so an auth collection cannot come from one
-            // (nor the reverse without losing its credentials): PocketBase refuses this too.
-            guard old.type == new.type else {
-                throw SchemaError(.invalidOptions, collection: old.name,
-                    message: "is a \(old.type.rawValue) collection and cannot become \(new.type.rawValue); create a new collection and import the records")
-            }
-            // A system field (an auth collection's credentials) is never dropped, even with `force`: every
-            // sign-in reads it. BurgAuth merges them back into a definition that leaves them out.
-            for field in old.fields where field.system && !new.fields.contains(where: { $0.id == field.id }) {
-                throw SchemaError(.protected, collection: old.name, field: field.name,
-                                  message: "field \"\(field.name)\" is a system field and cannot be removed")
-            }
-            updated.updated = FilterSQL.formatDate(Date())
-            if old.name.lowercased() != new.name.lowercased(),
-               try String.fetchOne(db.sqlite, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
-                throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
-            }
-            // An index string may still name the table by its former name (PocketBase's dashboard sends
-            // it so in a rename); it is answered in normal form for the new name.
-            try Self.checkIndexTables(updated, names: [old.name, updated.name])
-            updated = try Self.resolveRelations(db.sqlite, updated)
-            try SchemaMigration(old: old, new: updated, force: force).apply(db.sqlite)
-            if old.name != updated.name { try Self.renameRelations(db.sqlite, from: old.name, to: updated) }
-            try Self.checkRules(db.sqlite, updated)
-            try db.sqlite.execute(
-                sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
-                arguments: [updated.name, try Self.encode(updated), updated.updated, updated.id])
-            return updated
+        return try store.write { db in try Self.changed(db.sqlite, name, to: new, force: force) }
+    }
+
+    /// The change, inside the caller's write (``validate()`` already passed).
+    static func changed(_ db: Database, _ name: String, to new: CollectionModel, force: Bool) throws -> CollectionModel {
+        let old = try load(db, name)
+        var updated = new
+        updated.id = old.id
+        updated.system = old.system
+        updated.created = old.created
+        // A base table has no password or tokenKey column, so an auth collection cannot come from one
+        // (nor the reverse without losing its credentials): PocketBase refuses this too.
+        guard old.type == new.type else {
+            throw SchemaError(.invalidOptions, collection: old.name,
+                message: "is a \(old.type.rawValue) collection and cannot become \(new.type.rawValue); create a new collection and import the records")
         }
+        // A system field (an auth collection's credentials) is never dropped, even with `force`: every
+        // sign-in reads it. BurgAuth merges them back into a definition that leaves them out.
+        for field in old.fields where field.system && !new.fields.contains(where: { $0.id == field.id }) {
+            throw SchemaError(.protected, collection: old.name, field: field.name,
+                              message: "field \"\(field.name)\" is a system field and cannot be removed")
+        }
+        updated.updated = FilterSQL.formatDate(Date())
+        if old.name.lowercased() != new.name.lowercased(),
+           try String.fetchOne(db, sql: "SELECT name FROM _collections WHERE name = ?", arguments: [new.name]) != nil {
+            throw SchemaError(.collectionExists, collection: new.name, message: "already exists")
+        }
+        // An index string may still name the table by its former name (PocketBase's dashboard sends
+        // it so in a rename); it is answered in normal form for the new name.
+        try checkIndexTables(updated, names: [old.name, updated.name])
+        updated = try resolveRelations(db, updated)
+        try SchemaMigration(old: old, new: updated, force: force).apply(db)
+        if old.name != updated.name { try renameRelations(db, from: old.name, to: updated) }
+        try checkRules(db, updated)
+        try db.execute(
+            sql: "UPDATE _collections SET name = ?, definition = ?, updated = ? WHERE id = ?",
+            arguments: [updated.name, try encode(updated), updated.updated, updated.id])
+        return updated
     }
 
     /// Each index string names the collection's table (by one of `names`), not another collection's.

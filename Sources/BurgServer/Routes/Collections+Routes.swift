@@ -65,6 +65,48 @@ struct CollectionsRoutes: Sendable {
             try await record("update", updated.name, by: identity, context, fields: Array(body.keys))
             return Response.json(try Self.json(updated))
         }
+        // PocketBase's templates for a new collection; Burg has no view collections, so base and auth.
+        group.get("meta/scaffolds") { request, context -> Response in
+            _ = try await auth.requireSuperuser(request, context)
+            return Response.json(.object(try AuthCollections.scaffolds.mapValues(Self.json)))
+        }
+        group.put("import") { request, context -> Response in
+            let identity = try await auth.requireSuperuser(request, context)
+            let body = try await request.jsonObject(context: context)
+            guard case .array(let items)? = body["collections"], !items.isEmpty else {
+                throw APIError(.badRequest, "An error occurred while validating the submitted data.",
+                               data: ["collections": FieldError("validation_required", "Cannot be blank.")])
+            }
+            let collections = try items.map { item -> CollectionModel in
+                var collection = try Self.decode(item)
+                collection.system = false
+                return collection
+            }
+            let deleteMissing = body["deleteMissing"] == .bool(true)
+            let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
+            let registry = self.registry
+            let summary: CollectionImportSummary
+            do {
+                summary = try await BlockingWork.run {
+                    try AuthCollections.importAll(collections, deleteMissing: deleteMissing, force: force, in: registry)
+                }
+            } catch let error as SchemaError {
+                // PocketBase's shape: one error at `collections` naming the collection and what failed.
+                throw APIError(.badRequest, "Failed to import collections.",
+                               data: ["collections": FieldError("validation_collections_import_failure", error.description)])
+            }
+            try await record("import", "*", by: identity, context,
+                             fields: summary.created + summary.updated + summary.deleted.map(\.name))
+            return Response(status: .noContent)
+        }
+        group.delete(":collection/truncate") { request, context -> Response in
+            let identity = try await auth.requireSuperuser(request, context)
+            let name = try context.parameters.require("collection")
+            let registry = self.registry
+            _ = try await BlockingWork.run { try registry.truncate(name) }
+            try await record("truncate", name, by: identity, context)
+            return Response(status: .noContent)
+        }
         group.delete(":collection") { request, context -> Response in
             let identity = try await auth.requireSuperuser(request, context)
             let name = try context.parameters.require("collection")
