@@ -274,6 +274,14 @@ public final class Authenticator: Sendable {
         try await store.read { db in try AuthStorage.count(in: AuthCollections.superusers, db) }
     }
 
+    /// How records of an auth collection can sign in (PocketBase's `auth-methods`): with a password and
+    /// their email, the one way Burg offers yet (no OAuth2, OTP or MFA). An unknown or non-auth
+    /// collection throws `.notAuthCollection`.
+    public func signInMethods(collection name: String) async throws -> SignInMethods {
+        _ = try await authCollection(name)
+        return SignInMethods(passwordIdentityFields: ["email"])
+    }
+
     // MARK: Helpers
 
     private func authCollection(_ name: String) async throws -> CollectionModel {

@@ -57,4 +57,24 @@ import Testing
             _ = try await server.signIn("members", "m@example.org", "member password")
         }
     }
+
+    /// `auth-methods` as PocketBase answers it for `users` (its captured answer), for any caller; 404 for
+    /// a collection that is not an auth collection.
+    @Test func authMethodsAnswerPocketBasesShape() async throws {
+        try await InProcessServer.run { server in
+            let methods = try await server.call("GET", "/api/collections/users/auth-methods")
+            #expect(methods.status == 200)
+            #expect(methods.json == .object([
+                "password": .object(["identityFields": .array(["email"]), "enabled": true]),
+                "oauth2": .object(["providers": .array([]), "enabled": false]),
+                "mfa": .object(["enabled": false, "duration": 0]), "otp": .object(["enabled": false, "duration": 0]),
+                "authProviders": .array([]), "usernamePassword": false, "emailPassword": true,
+            ]), "\(methods.json)")
+            #expect(try await server.call("GET", "/api/collections/_superusers/auth-methods").status == 200)
+            let admin = try await server.superuserToken()
+            _ = try await server.call("POST", "/api/collections", .object(["name": "posts", "fields": .array([])]), token: admin)
+            #expect(try await server.call("GET", "/api/collections/posts/auth-methods").status == 404)
+            #expect(try await server.call("GET", "/api/collections/nope/auth-methods").status == 404)
+        }
+    }
 }

@@ -19,6 +19,23 @@ struct AuthRoutes: Sendable {
         let group = router.group("api/collections/:collection")
         group.post("auth-with-password") { request, context in try await signIn(request, context) }
         group.post("auth-refresh") { request, context in try await refresh(request, context) }
+        group.get("auth-methods") { request, context in try await methods(request, context) }
+    }
+
+    /// PocketBase's `auth-methods` shape (with its legacy keys `authProviders`, `usernamePassword` and
+    /// `emailPassword`, which older SDKs read); public, as in PocketBase.
+    func methods(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
+        let methods = try await authenticator.signInMethods(collection: try context.parameters.require("collection"))
+        let fields = methods.passwordIdentityFields
+        let off: JSONValue = .object(["enabled": false, "duration": 0])
+        return .json(.object([
+            "password": .object(["enabled": .bool(!fields.isEmpty), "identityFields": .array(fields.map(JSONValue.string))]),
+            "oauth2": .object(["enabled": false, "providers": .array([])]),
+            "mfa": off, "otp": off,
+            "authProviders": .array([]),
+            "usernamePassword": .bool(fields.contains("username")),
+            "emailPassword": .bool(fields.contains("email")),
+        ]))
     }
 
     private func limit(_ context: BurgRequestContext) throws {
