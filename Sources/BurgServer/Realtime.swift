@@ -3,6 +3,7 @@ import BurgRecords
 import BurgStore
 import Foundation
 import Hummingbird
+import HTTPTypes
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -18,14 +19,30 @@ import Synchronization
 ///
 /// Changes come from the store's change feed, so writes by any process — the API, `burg import`,
 /// workers — reach subscribers, in commit order. On shutdown every stream is closed.
+///
+/// A subscribed client whose connection drops is kept for ``resumeWindow``: a new `GET /api/realtime`
+/// with `Last-Event-ID: <clientId>` (what a browser's EventSource sends when it reconnects by itself)
+/// gets the same client id back, its subscriptions and identity, and the events it missed meanwhile
+/// (up to ``maxMissed``; beyond that, or later, it starts afresh with a new id, as PocketBase's clients do).
+/// The drop is noticed when a write to the connection fails; an event the kernel accepted for a peer
+/// that was already gone cannot be told apart from one delivered, and is not resent.
 final class RealtimeBroker: Service, Sendable {
     struct Client {
-        var continuation: AsyncStream<String>.Continuation
+        /// nil while the client is away (its connection dropped), waiting to be resumed.
+        var continuation: AsyncStream<String>.Continuation?
         var subscriptions: [RealtimeTopic] = []
         var identity: AuthIdentity?
         /// Set by the first subscription: from then on only its identity may change the subscriptions.
         var bound = false
+        /// While away: since when, and the events it missed (nil once more than ``maxMissed``).
+        var awaySince: ContinuousClock.Instant?
+        var missed: [String]? = []
     }
+
+    /// How long a dropped client can be resumed with `Last-Event-ID`.
+    static let resumeWindow: Duration = .seconds(120)
+    /// The most events kept for a dropped client (as many as a connected client's stream buffers).
+    static let maxMissed = 1_000
 
     private let store: Store
     private let logger: Logger
@@ -38,14 +55,45 @@ final class RealtimeBroker: Service, Sendable {
         self.pollInterval = pollInterval
     }
 
-    /// A new client: its id and the stream of SSE messages to send it.
-    func connect() -> (String, AsyncStream<String>) {
-        let id = RecordID.generate() + RecordID.generate()
-        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+    /// A client and the stream of SSE messages to send it: the one `resuming` names, if it dropped
+    /// within ``resumeWindow`` and missed no more than ``maxMissed`` events, else a new one.
+    func connect(resuming: String? = nil) -> (String, AsyncStream<String>) {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Self.maxMissed))
+        let now = ContinuousClock.now
+        let (id, missed) = clients.withLock { clients -> (String, [String]) in
+            // Clients away for longer than the window are gone for good.
+            clients = clients.filter { $0.value.awaySince.map { now - $0 <= Self.resumeWindow } ?? true }
+            if let resuming, var client = clients[resuming], client.continuation == nil, let missed = client.missed {
+                client.continuation = continuation
+                client.awaySince = nil
+                client.missed = []
+                clients[resuming] = client
+                return (resuming, missed)
+            }
+            let id = RecordID.generate() + RecordID.generate()
+            clients[id] = Client(continuation: continuation)
+            return (id, [])
+        }
         continuation.yield(Self.message(id: id, event: "PB_CONNECT", data: .object(["clientId": .string(id)])))
-        continuation.onTermination = { [weak self] _ in self?.clients.withLock { _ = $0.removeValue(forKey: id) } }
-        clients.withLock { $0[id] = Client(continuation: continuation) }
+        for message in missed { continuation.yield(message) }
+        continuation.onTermination = { [weak self] _ in self?.leave(id, continuation: continuation) }
         return (id, stream)
+    }
+
+    /// The client's connection ended: a subscribed client waits to be resumed, any other is removed.
+    /// Only the connection `continuation` belongs to (a resumed client has a newer one).
+    private func leave(_ id: String, continuation: AsyncStream<String>.Continuation) {
+        clients.withLock { clients in
+            guard var client = clients[id], let current = client.continuation, current == continuation else { return }
+            if client.subscriptions.isEmpty {
+                clients.removeValue(forKey: id)
+            } else {
+                client.continuation = nil
+                client.awaySince = .now
+                client.missed = []
+                clients[id] = client
+            }
+        }
     }
 
     enum SubscribeOutcome { case subscribed, noSuchClient, otherIdentity }
@@ -71,11 +119,40 @@ final class RealtimeBroker: Service, Sendable {
         }
     }
 
+    /// The client's connection failed while `unsent` was being written: it goes away (if subscribed)
+    /// with that event first among those it missed, and its stream ends.
+    func dropped(_ id: String, unsent: String) {
+        let continuation = clients.withLock { clients -> AsyncStream<String>.Continuation? in
+            guard var client = clients[id], let continuation = client.continuation else { return nil }
+            if client.subscriptions.isEmpty {
+                clients.removeValue(forKey: id)
+            } else {
+                client.continuation = nil
+                client.awaySince = .now
+                client.missed = [unsent]
+                clients[id] = client
+            }
+            return continuation
+        }
+        continuation?.finish()
+    }
+
+    /// Clients connected or away (awaiting resumption).
     var connectedClients: Int { clients.withLock { $0.count } }
 
-    /// Ends a client's stream (its response completes).
+    /// Ends a client's stream (its response completes); it can be resumed within the window.
     func disconnect(_ id: String) {
-        clients.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+        let continuation = clients.withLock { $0[id]?.continuation }
+        continuation?.finish()  // outside the lock: finishing calls `leave`, which takes it
+    }
+
+    /// Ends every stream for good (shutdown).
+    private func closeAll() {
+        let continuations = clients.withLock { clients -> [AsyncStream<String>.Continuation] in
+            defer { clients.removeAll() }
+            return clients.values.compactMap(\.continuation)
+        }
+        for continuation in continuations { continuation.finish() }
     }
 
     static func message(id: String, event: String, data: JSONValue) -> String {
@@ -107,13 +184,9 @@ final class RealtimeBroker: Service, Sendable {
             }
         } onGracefulShutdown: {
             // Ends every open stream, so their responses complete and the server can stop.
-            self.clients.withLock { clients in
-                for client in clients.values { client.continuation.finish() }
-            }
+            self.closeAll()
         }
-        clients.withLock { clients in
-            for client in clients.values { client.continuation.finish() }
-        }
+        closeAll()
     }
 
     private func deliver(_ changes: [RecordChange]) async throws {
@@ -135,11 +208,27 @@ final class RealtimeBroker: Service, Sendable {
                     }
                     guard let record = seen[byList] ?? nil else { continue }
                     let shown = await shape(record, collection, caller, topic.query)
-                    client.continuation.yield(Self.message(
-                        id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": shown])))
+                    send(Self.message(id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": shown])),
+                         to: clientID)
                 }
             }
         }
+    }
+
+    /// Sends to the client's connection, or keeps it for a client that is away (up to ``maxMissed``;
+    /// beyond that it cannot be resumed).
+    private func send(_ message: String, to id: String) {
+        let continuation = clients.withLock { clients -> AsyncStream<String>.Continuation? in
+            guard var client = clients[id] else { return nil }
+            if let continuation = client.continuation { return continuation }
+            if var missed = client.missed {
+                missed.append(message)
+                client.missed = missed.count > Self.maxMissed ? nil : missed
+                clients[id] = client
+            }
+            return nil
+        }
+        continuation?.yield(message)
     }
 
     /// `record` as a subscription with `query` options shows it to `caller` (its expand and fields);
@@ -245,12 +334,14 @@ struct RealtimeTopic: Sendable {
 struct RealtimeRoutes: Sendable {
     /// The longest subscription topic accepted (a topic carries its options as a query string).
     static let maxTopicLength = 2_500
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
     let broker: RealtimeBroker
     let auth: RequestAuth
 
     func add(to router: Router<BurgRequestContext>) {
-        router.get("api/realtime") { _, _ -> Response in
-            let (id, stream) = broker.connect()
+        router.get("api/realtime") { request, _ -> Response in
+            // EventSource sends the last `id:` it saw — the client id — when it reconnects by itself.
+            let (id, stream) = broker.connect(resuming: request.headers[Self.lastEventID])
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .connection: "keep-alive"],
@@ -259,7 +350,13 @@ struct RealtimeRoutes: Sendable {
                     // (it waits for requests in flight).
                     try await withGracefulShutdownHandler {
                         for await message in stream {
-                            try await writer.write(ByteBuffer(string: message))
+                            do {
+                                try await writer.write(ByteBuffer(string: message))
+                            } catch {
+                                // The connection is gone: the event is kept for a resume, not lost.
+                                broker.dropped(id, unsent: message)
+                                throw error
+                            }
                         }
                     } onGracefulShutdown: {
                         broker.disconnect(id)

@@ -201,6 +201,49 @@ import Testing
         }
     }
 
+    /// A subscriber whose connection drops and comes back with `Last-Event-ID: <clientId>` (what
+    /// EventSource sends when it reconnects by itself) keeps its client id and subscriptions and gets
+    /// the events it missed; an unknown or stale id gets a new client.
+    @Test func aDroppedSubscriberResumesWithItsClientIdAndGetsWhatItMissed() async throws {
+        try await InProcessServer.run(.live) { server in
+            let admin = try await server.superuserToken()
+            let created = try await server.call("POST", "/api/collections", .object([
+                "name": "notes", "listRule": "", "viewRule": "", "createRule": "", "fields": .array([.object(["name": "title", "type": "text"])]),
+            ]), token: admin)
+            #expect(created.status == 200, "\(created.json)")
+            let (first, clientID) = try await stream(port: server.port)
+            #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(clientID), "subscriptions": ["notes/*"]])).status == 204)
+            _ = try await server.call("POST", "/api/collections/notes/records", .object(["title": "before"]))
+            _ = try await blocking { try first.waitForLine(timeout: .seconds(10)) { $0.contains("\"before\"") } }
+            first.signal(SIGKILL)
+            _ = try? await first.wait(timeout: .seconds(5))
+            // The server learns of the drop when a write fails: the first write after the peer is gone
+            // may still be accepted by the kernel (and is lost with the connection), the next one fails
+            // and is kept.
+            for probe in ["probe 1", "probe 2"] {
+                _ = try await server.call("POST", "/api/collections/notes/records", .object(["title": .string(probe)]))
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            _ = try await server.call("POST", "/api/collections/notes/records", .object(["title": "while away"]))
+            try await Task.sleep(for: .milliseconds(500))
+
+            let again = try ChildProcess(FilePath("/usr/bin/curl"), ["-sN", "-H", "Last-Event-ID: \(clientID)", "http://localhost:\(server.port)/api/realtime"])
+            defer { again.signal(SIGTERM) }
+            let connect = try await blocking { try again.waitForLine(timeout: .seconds(10)) { $0.hasPrefix("data:") && $0.contains("clientId") } }
+            #expect(connect.contains(clientID), "the same client id: \(connect)")
+            _ = try await blocking { try again.waitForLine(timeout: .seconds(10)) { $0.contains("\"while away\"") } }
+            // Still subscribed, without a new POST /api/realtime.
+            _ = try await server.call("POST", "/api/collections/notes/records", .object(["title": "after"]))
+            _ = try await blocking { try again.waitForLine(timeout: .seconds(10)) { $0.contains("\"after\"") } }
+
+            // An id nobody holds gets a new client.
+            let stranger = try ChildProcess(FilePath("/usr/bin/curl"), ["-sN", "-H", "Last-Event-ID: nosuchclient", "http://localhost:\(server.port)/api/realtime"])
+            defer { stranger.signal(SIGTERM) }
+            let fresh = try await blocking { try stranger.waitForLine(timeout: .seconds(10)) { $0.hasPrefix("data:") && $0.contains("clientId") } }
+            #expect(!fresh.contains("nosuchclient") && !fresh.contains(clientID), "\(fresh)")
+        }
+    }
+
     /// A port already taken (here by another `burg serve`) is refused in words with exit 75, at once,
     /// and the running server is untouched.
     @Test func aBusyPortIsRefusedInWordsAndTheSecondServerExits() async throws {
