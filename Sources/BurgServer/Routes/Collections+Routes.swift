@@ -77,7 +77,12 @@ struct CollectionsRoutes: Sendable {
                 throw APIError(.badRequest, "An error occurred while validating the submitted data.",
                                data: ["collections": FieldError("validation_required", "Cannot be blank.")])
             }
-            let collections = try items.map { item -> CollectionModel in
+            // System collections in the list (a full PocketBase export carries `_superusers`, `_mfas`, …)
+            // are left as they are: Burg's own are not imported over, and PocketBase's others do not exist here.
+            let collections = try items.filter { item in
+                if case .object(let object) = item, object["system"] == .bool(true) { return false }
+                return true
+            }.map { item -> CollectionModel in
                 var collection = try Self.decode(item)
                 collection.system = false
                 return collection
