@@ -59,10 +59,8 @@ final class RealtimeBroker: Service, Sendable {
     /// within ``resumeWindow`` and missed no more than ``maxMissed`` events, else a new one.
     func connect(resuming: String? = nil) -> (String, AsyncStream<String>) {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Self.maxMissed))
-        let now = ContinuousClock.now
+        pruneAway()
         let (id, missed) = clients.withLock { clients -> (String, [String]) in
-            // Clients away for longer than the window are gone for good.
-            clients = clients.filter { $0.value.awaySince.map { now - $0 <= Self.resumeWindow } ?? true }
             if let resuming, var client = clients[resuming], client.continuation == nil, let missed = client.missed {
                 client.continuation = continuation
                 client.awaySince = nil
@@ -78,6 +76,17 @@ final class RealtimeBroker: Service, Sendable {
         for message in missed { continuation.yield(message) }
         continuation.onTermination = { [weak self] _ in self?.leave(id, continuation: continuation) }
         return (id, stream)
+    }
+
+    /// Forgets the clients away for longer than ``resumeWindow`` (at each connect and each poll of the
+    /// change feed, so their missed events are not held on to).
+    func pruneAway() {
+        let now = ContinuousClock.now
+        clients.withLock { clients in
+            if clients.values.contains(where: { $0.awaySince.map { now - $0 > Self.resumeWindow } ?? false }) {
+                clients = clients.filter { $0.value.awaySince.map { now - $0 <= Self.resumeWindow } ?? true }
+            }
+        }
     }
 
     /// The client's connection ended: a subscribed client waits to be resumed, any other is removed.
@@ -169,6 +178,7 @@ final class RealtimeBroker: Service, Sendable {
                     let after = last
                     let changes = try await BlockingWork.run { try ChangeFeed.changes(store, after: after) }
                     if let newest = changes.last?.id { last = newest }
+                    pruneAway()
                     if !changes.isEmpty && connectedClients > 0 { try await deliver(changes) }
                     if ContinuousClock.now - lastPrune > .seconds(600) {
                         lastPrune = .now
