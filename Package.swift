@@ -271,7 +271,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // The Python script the SDK test runs; read from the source tree, not a resource.
-            exclude: ["sdk"],
+            exclude: ["sdk", "browser"],
             swiftSettings: swiftSettings
         ),
     ]
