@@ -93,16 +93,23 @@ final class RealtimeBroker: Service, Sendable {
     /// Only the connection `continuation` belongs to (a resumed client has a newer one).
     private func leave(_ id: String, continuation: AsyncStream<String>.Continuation) {
         clients.withLock { clients in
-            guard var client = clients[id], let current = client.continuation, current == continuation else { return }
-            if client.subscriptions.isEmpty {
-                clients.removeValue(forKey: id)
-            } else {
-                client.continuation = nil
-                client.awaySince = .now
-                client.missed = []
-                clients[id] = client
-            }
+            guard let current = clients[id]?.continuation, current == continuation else { return }
+            Self.goAway(id, in: &clients, missed: [])
         }
+    }
+
+    /// Marks a client away with `missed` as the events it has missed so far; one without
+    /// subscriptions has nothing to resume and is removed.
+    private static func goAway(_ id: String, in clients: inout [String: Client], missed: [String]) {
+        guard var client = clients[id] else { return }
+        guard !client.subscriptions.isEmpty else {
+            clients.removeValue(forKey: id)
+            return
+        }
+        client.continuation = nil
+        client.awaySince = .now
+        client.missed = missed
+        clients[id] = client
     }
 
     enum SubscribeOutcome { case subscribed, noSuchClient, otherIdentity }
@@ -132,15 +139,8 @@ final class RealtimeBroker: Service, Sendable {
     /// with that event first among those it missed, and its stream ends.
     func dropped(_ id: String, unsent: String) {
         let continuation = clients.withLock { clients -> AsyncStream<String>.Continuation? in
-            guard var client = clients[id], let continuation = client.continuation else { return nil }
-            if client.subscriptions.isEmpty {
-                clients.removeValue(forKey: id)
-            } else {
-                client.continuation = nil
-                client.awaySince = .now
-                client.missed = [unsent]
-                clients[id] = client
-            }
+            guard let continuation = clients[id]?.continuation else { return nil }
+            Self.goAway(id, in: &clients, missed: [unsent])
             return continuation
         }
         continuation?.finish()

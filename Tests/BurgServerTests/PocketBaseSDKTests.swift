@@ -19,11 +19,16 @@ import Testing
     @Test(.enabled(if: python != nil || ProcessInfo.processInfo.environment["CI"] != nil,
                    "needs scripts/install-python-tools.sh (run by .ci/run)"))
     func thePythonSDKWorksUnmodified() async throws {
-        let python = try #require(Self.python, "the SDK is not installed: run scripts/install-python-tools.sh")
+        try await Self.runCheck("Tests/BurgServerTests/sdk/pocketbase_sdk_check.py", timeout: .seconds(120))
+    }
+
+    /// Runs a Python check script (from the repository root) against a live `burg serve`, with its URL
+    /// and the superuser's credentials; it passes when it exits 0 with "ok" as its last line.
+    static func runCheck(_ script: String, timeout: Duration) async throws {
+        let python = try #require(Self.python, "the Python tools are not installed: run scripts/install-python-tools.sh")
         let server = try await LiveServer()
-        let script = Self.root.appending("Tests/BurgServerTests/sdk/pocketbase_sdk_check.py")
-        let run = try ChildProcess(python, [script.string, "http://127.0.0.1:\(server.port)", LiveServer.superuser.0, LiveServer.superuser.1])
-        #expect(try await run.wait(timeout: .seconds(120)) == 0, "\(run.standardError)")
+        let run = try ChildProcess(python, [root.appending(script).string, "http://127.0.0.1:\(server.port)", LiveServer.superuser.0, LiveServer.superuser.1])
+        #expect(try await run.wait(timeout: timeout) == 0, "\(run.standardError)")
         #expect(run.lines.last == "ok", "\(run.lines) \(run.standardError)")
     }
 }

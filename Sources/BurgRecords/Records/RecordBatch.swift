@@ -73,15 +73,16 @@ extension RecordStore {
             let (collection, record) = try inserted(db.sqlite, name, values, id: nil, access: judged(.create, values), saved: false)
             return RecordBatchResult(collection: collection, record: record)
         case .update(let name, let id, let values):
-            try Self.refuseFileChanges(values, name, db)
+            try Self.refuseFileChanges(values, try CollectionRegistry.load(db.sqlite, name))
             let (collection, record) = try changed(db, name, id: id, values, access: judged(.update, values))
             return RecordBatchResult(collection: collection, record: record)
         case .upsert(let name, let values):
+            let target = try CollectionRegistry.load(db.sqlite, name)
             if case .string(let id)? = values["id"], !id.isEmpty,
-               try Self.exists(db, name, id: id) {
+               try Int.fetchOne(db.sqlite, sql: "SELECT 1 FROM \(quoteIdentifier(target.name)) WHERE \"id\" = ?", arguments: [id]) != nil {
                 var changes = values
                 changes["id"] = nil
-                try Self.refuseFileChanges(changes, name, db)
+                try Self.refuseFileChanges(changes, target)
                 let (collection, record) = try changed(db, name, id: id, changes, access: judged(.update, changes))
                 return RecordBatchResult(collection: collection, record: record)
             }
@@ -93,17 +94,10 @@ extension RecordStore {
         }
     }
 
-    /// Whether the collection holds a record with this id (an unknown collection throws).
-    static func exists(_ db: StoreTransaction, _ name: String, id: String) throws -> Bool {
-        let collection = try CollectionRegistry.load(db.sqlite, name)
-        return try Int.fetchOne(db.sqlite, sql: "SELECT 1 FROM \(quoteIdentifier(collection.name)) WHERE \"id\" = ?", arguments: [id]) != nil
-    }
-
     /// A batch carries JSON only, and a file field's stored files are removed only by a single update:
     /// a batch update leaves file fields out (a value equal to what is stored would be fine, but a
     /// batch cannot tell without reading it).
-    static func refuseFileChanges(_ values: [String: JSONValue], _ name: String, _ db: StoreTransaction) throws {
-        let collection = try CollectionRegistry.load(db.sqlite, name)
+    static func refuseFileChanges(_ values: [String: JSONValue], _ collection: CollectionModel) throws {
         for field in collection.fields where field.type == .file {
             if values[field.name] != nil {
                 throw RecordValidationError(collection: collection.name, fields: [
