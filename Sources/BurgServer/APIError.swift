@@ -29,6 +29,8 @@ public struct APIError: Error, Sendable {
     }
 
     static let superusersOnly = APIError(.forbidden, "Only superusers can perform this action.")
+    /// PocketBase's 403 on the settings and crons routes for a signed-in non-superuser.
+    static let notAllowed = APIError(.forbidden, "The authorized record is not allowed to perform this action.")
     static let notFound = APIError(.notFound, "The requested resource wasn't found.")
 
     var json: JSONValue {

@@ -23,7 +23,7 @@ public struct APIRoute: Sendable, Hashable, Comparable, CustomStringConvertible 
 /// Nothing is started and nothing in the store is changed.
 public func apiRoutes(store: Store, authenticator: Authenticator) -> [APIRoute] {
     let broker = RealtimeBroker(store: store, logger: Logger(label: "burg.routes"))
-    let router = buildRouter(store: store, authenticator: authenticator, configuration: ServerConfiguration(), broker: broker)
+    let router = buildRouter(store: store, authenticator: authenticator, configuration: ServerConfiguration(), settings: RuntimeSettings(), broker: broker)
     // Hummingbird writes a capture as `{name}`, as OpenAPI does.
     return router.routes.map { APIRoute(method: $0.method.rawValue, path: $0.path.description) }.sorted()
 }

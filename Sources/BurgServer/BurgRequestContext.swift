@@ -6,6 +6,8 @@ import NIOCore
 public struct BurgRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The client's address as a trusted proxy reported it (``TrustedProxyMiddleware``), if one did.
+    var forwardedIP: String?
     /// Filled in as the request runs (the caller), for the request log line.
     let log = RequestLogState()
 
@@ -19,6 +21,7 @@ public struct BurgRequestContext: RequestContext, RemoteAddressRequestContext {
     public static let maxBodySize = 32 << 20
     public var maxUploadSize: Int { Self.maxBodySize }
 
-    /// The client's IP address as text ("unknown" for a Unix socket).
-    public var clientIP: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's IP address as text: the one a trusted proxy reported (`trustedProxy` settings), else
+    /// the connection's ("unknown" for a Unix socket).
+    public var clientIP: String { forwardedIP ?? remoteAddress?.ipAddress ?? "unknown" }
 }

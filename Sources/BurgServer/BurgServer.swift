@@ -12,23 +12,26 @@ import SystemPackage
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8090
-    /// Password sign-ins a client address may burst, and their refill per second. The default lets an
-    /// office of a hundred behind one address sign in at nine o'clock, then two more a second; password
-    /// guessing is held by the lockout (per identity and per address), so this bucket bounds only the
-    /// hashing work one address can cause (two bcrypt hashes a second, a few percent of a core).
+    /// Password sign-ins a client address may burst, and their refill per second: the numbers of the
+    /// default `*:auth` rate limit rule (100 per 50 s). The default lets an office of a hundred behind one
+    /// address sign in at nine o'clock, then two more a second; password guessing is held by the lockout
+    /// (per identity and per address), so this bounds only the hashing work one address can cause (two
+    /// bcrypt hashes a second, a few percent of a core).
     public var authBurst = 100
     public var authRefillPerSecond = 2.0
     /// The largest multipart body (a create or update with files) accepted; each file is further held
     /// to its field's `maxSize`. JSON bodies are limited to 32 MiB.
     public var maxUploadSize = 1 << 30
-    /// The most requests one `POST /api/batch` may carry (PocketBase's `batch.maxRequests`); 0 turns
-    /// batches off (403). On by default, unlike PocketBase: a batch is one transaction under the same
-    /// rules as its requests one by one.
+    /// The most requests one `POST /api/batch` may carry (PocketBase's `batch.maxRequests`) until a
+    /// superuser changes it in the settings; 0 turns batches off (403). On by default, unlike
+    /// PocketBase: a batch is one transaction under the same rules as its requests one by one.
     public var batchMaxRequests = 50
-    /// Requests per second each caller (a token, or a client address without one) may make to any API
-    /// route on average, and in a burst; 0: no limit beyond the sign-in routes' own.
-    public var rateLimit = 0.0
+    /// Requests per second each client address may make to any API route on average, and in a burst:
+    /// the default `/api/` rule's numbers; nil: Burg's default rule (3000 per 30 s); 0: no `/api/` rule.
+    public var rateLimit: Double?
     public var rateBurst = 100
+    /// Settings of `/api/settings` that the static configuration set explicitly (see ``SettingPin``).
+    public var settingsPins: [SettingPin] = []
     /// A connection that sends nothing for this long — idle between requests, or stalled in the middle
     /// of a request's head or body — is closed, so slow or half-sent requests cannot pile up.
     public var idleTimeout: Duration = .seconds(60)
@@ -44,17 +47,52 @@ public struct ServerConfiguration: Sendable {
     /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
     public var workerStatus: (@Sendable () -> WorkerSupervisor.Status)?
     public init() {}
+
+    /// What `/api/settings` holds before a superuser changes anything: Burg's defaults
+    /// (``AppSettings/burg``) with this configuration's batch size and rate limit numbers.
+    public var settingsDefaults: AppSettings {
+        var settings = AppSettings.burg
+        settings.batch.maxRequests = batchMaxRequests
+        settings.batch.enabled = batchMaxRequests > 0
+        settings.rateLimits.rules = settings.rateLimits.rules.compactMap { rule in
+            var rule = rule
+            switch rule.label {
+            case "*:auth":
+                rule.maxRequests = authBurst
+                rule.duration = Self.seconds(authBurst, perSecond: authRefillPerSecond)
+            case "/api/":
+                guard let rateLimit else { return rule }
+                guard rateLimit > 0 else { return nil }
+                rule.maxRequests = max(1, rateBurst)
+                rule.duration = Self.seconds(rule.maxRequests, perSecond: rateLimit)
+            default: break
+            }
+            return rule
+        }
+        return settings
+    }
+
+    /// The whole seconds in which `count` requests refill at `perSecond` (at least 1).
+    static func seconds(_ count: Int, perSecond: Double) -> Int {
+        let seconds = Double(count) / max(perSecond, 1e-9)
+        return seconds >= 1e9 ? 1_000_000_000 : max(1, Int(seconds.rounded()))
+    }
 }
 
 /// Builds the HTTP API over a store: PocketBase's records, collections and auth routes, health, and
 /// one error shape for everything. The result is a `Service` for the process's ServiceGroup (SIGTERM
 /// stops accepting, finishes requests in flight). Building it has no side effects: uploads a killed
 /// server left half-spooled in `<data dir>/uploads-tmp` are removed when it starts, before it serves.
+///
+/// `settings` are the settings in force (`/api/settings`), shared with whatever else reads them (a mail
+/// sender); by default new ones from the configuration's defaults and pins. What is stored is read into
+/// them before the server accepts its first request.
 public func buildApplication(
-    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger
+    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, settings: RuntimeSettings? = nil, logger: Logger
 ) -> some ApplicationProtocol {
     let broker = RealtimeBroker(store: store, logger: logger)
-    let router = buildRouter(store: store, authenticator: authenticator, configuration: configuration, broker: broker)
+    let settings = settings ?? RuntimeSettings(defaults: configuration.settingsDefaults, pins: configuration.settingsPins)
+    let router = buildRouter(store: store, authenticator: authenticator, configuration: configuration, settings: settings, broker: broker)
     var application = Application(
         router: router,
         server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
@@ -65,6 +103,7 @@ public func buildApplication(
     application.beforeServerStarts {
         // Directory listing and unlinks: off Swift's cooperative threads.
         try await BlockingWork.run { MultipartForm.removeLeftovers(dataDirectory: dataDirectory) }
+        try await settings.load(from: store)
     }
     return application
 }
@@ -73,9 +112,11 @@ public func buildApplication(
 /// every route of the API. Registering has no side effects, so ``apiRoutes(store:authenticator:)`` can
 /// read the same table back.
 func buildRouter(
-    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, broker: RealtimeBroker
+    store: Store, authenticator: Authenticator, configuration: ServerConfiguration, settings: RuntimeSettings, broker: RealtimeBroker
 ) -> Router<BurgRequestContext> {
     let router = Router(context: BurgRequestContext.self)
+    // First: every later part (the log line included) sees the client address a trusted proxy reported.
+    router.add(middleware: TrustedProxyMiddleware(settings: settings))
     // Outermost: the log line sees the final status, errors included.
     router.add(middleware: RequestLogMiddleware(logger: Logger(label: "burg.http")))
     // Outside the error middleware, so that errors carry the CORS headers a browser needs to read them.
@@ -88,21 +129,18 @@ func buildRouter(
                                                      threadPool: .singleton, logger: Logger(label: "burg.public")))
     }
     router.add(middleware: BodyLimitMiddleware(maxBodySize: BurgRequestContext.maxBodySize, maxUploadSize: configuration.maxUploadSize))
-    if configuration.rateLimit > 0 {
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(capacity: max(1, configuration.rateBurst), refillPerSecond: configuration.rateLimit)))
-    }
-    let auth = RequestAuth(authenticator: authenticator)
+    router.add(middleware: RateLimitMiddleware(settings: settings))
+    let auth = RequestAuth(authenticator: authenticator, settings: settings)
     var records = RecordsRoutes(store: store, auth: auth, authenticator: authenticator)
     records.maxUploadSize = configuration.maxUploadSize
     records.add(to: router)
     CollectionsRoutes(store: store, auth: auth, audit: authenticator.audit).add(to: router)
-    AuthRoutes(auth: auth, authenticator: authenticator,
-               limiter: RateLimiter(capacity: configuration.authBurst, refillPerSecond: configuration.authRefillPerSecond),
-               records: records).add(to: router)
+    AuthRoutes(auth: auth, authenticator: authenticator, records: records).add(to: router)
     HealthRoutes(store: store, interval: configuration.healthInterval, workers: configuration.workerStatus).add(to: router)
     FilesRoutes(store: store, auth: auth, authenticator: authenticator).add(to: router)
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
-    BatchRoutes(records: records, auth: auth, maxRequests: configuration.batchMaxRequests).add(to: router)
+    BatchRoutes(records: records, auth: auth, settings: settings).add(to: router)
+    SettingsRoutes(store: store, auth: auth, settings: settings).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     return router
 }

@@ -26,6 +26,14 @@ extension APIError {
         case let error as NumberParameterError:
             return APIError(.badRequest, error.description,
                             data: [error.name: FieldError("validation_invalid_number", error.description)])
+        case let error as SettingsLoadError:
+            // PocketBase's answer, with the key whose value has the wrong type named where a form shows it.
+            var answer = APIError(.badRequest, "An error occurred while loading the submitted data.")
+            var path = error.path.split(separator: ".").map(String.init)
+            var node: JSONValue = .object(["code": "validation_invalid_value", "message": .string("Must be \(error.expected).")])
+            while path.count > 1, let key = path.popLast() { node = .object([key: node]) }
+            answer.nestedData = [path.first ?? error.path: node]
+            return answer
         case let error as JSONValue.ParseError:
             return APIError(.badRequest, "The request body is not valid JSON: \(error.description).")
         case let error as FilterError: return from(error)

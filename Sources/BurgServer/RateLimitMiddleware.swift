@@ -1,30 +1,23 @@
-import BurgAuth
-import Crypto
+import BurgCore
 import Hummingbird
 
-/// A token bucket per caller in front of every API route (when configured): a request with a token
-/// counts against that token, one without against the client's address. Over the limit: 429 with
-/// Retry-After, before the route does any work. The realtime event stream is exempt (one long request).
+/// PocketBase's `rateLimits` in front of every API route: the rule that applies (``RateLimitPlan``) is
+/// read from the settings in force at each request, so a change applies to the next one. Over a limit:
+/// PocketBase's 429 `{"data":{},"message":"Too Many Requests.","status":429}`, plus `Retry-After`, before
+/// the route does any work. The caller counts as signed in (`@auth`) when the request carries a token
+/// (the route verifies it). The realtime event stream (one long request) and `/api/health` are exempt.
 struct RateLimitMiddleware: RouterMiddleware {
-    let limiter: RateLimiter
+    let settings: RuntimeSettings
 
     func handle(_ request: Request, context: BurgRequestContext, next: (Request, BurgRequestContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/api/"), !(path == "/api/realtime" && request.method == .get), path != "/api/health" else {
             return try await next(request, context)
         }
-        if case .limited(let retryAfter) = limiter.take(Self.key(request, context)) {
-            throw APIError(.tooManyRequests, "Too many requests, try again later.",
-                           headers: [.retryAfter: String(Int(retryAfter.seconds.rounded(.up)))])
+        let authenticated = !(request.headers[.authorization]?.isEmpty ?? true)
+        if let retryAfter = settings.snapshot.rateLimits.limit(method: request.method, path: path, authenticated: authenticated, clientIP: context.clientIP) {
+            throw APIError(.tooManyRequests, "Too Many Requests.", headers: [.retryAfter: String(max(1, Int(retryAfter.seconds.rounded(.up))))])
         }
         return try await next(request, context)
-    }
-
-    /// `token:<digest>` (the token itself is not kept in memory) or `ip:<address>`.
-    static func key(_ request: Request, _ context: BurgRequestContext) -> String {
-        if let header = request.headers[.authorization], !header.isEmpty {
-            return "token:" + SHA256.hash(data: Array(header.utf8)).prefix(16).map { String($0, radix: 16) }.joined()
-        }
-        return "ip:" + context.clientIP
     }
 }

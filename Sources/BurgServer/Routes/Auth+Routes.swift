@@ -4,15 +4,14 @@ import BurgRecords
 import Foundation
 import Hummingbird
 
-/// `/api/collections/{collection}/auth-with-password`, with a token bucket per client address in front
-/// (on top of the authenticator's lockout of an identity and of an address), and `/auth-refresh`, which
-/// draws from no sign-in bucket: it needs a valid token, costs no password hash, and an app refreshing
-/// its users' sessions must not lock their colleagues behind the same address out of signing in. (The
-/// API-wide limit, when configured, counts both.)
+/// `/api/collections/{collection}/auth-with-password` (rate limited by the `*:auth` rule, on top of the
+/// authenticator's lockout of an identity and of an address), and `/auth-refresh`, which draws from no
+/// sign-in bucket (its action is `authRefresh`, not `auth`): it needs a valid token, costs no password
+/// hash, and an app refreshing its users' sessions must not lock their colleagues behind the same
+/// address out of signing in.
 struct AuthRoutes: Sendable {
     let auth: RequestAuth
     let authenticator: Authenticator
-    let limiter: RateLimiter
     let records: RecordsRoutes
 
     func add(to router: Router<BurgRequestContext>) {
@@ -38,15 +37,7 @@ struct AuthRoutes: Sendable {
         ]))
     }
 
-    private func limit(_ context: BurgRequestContext) throws {
-        if case .limited(let retryAfter) = limiter.take("ip:\(context.clientIP)") {
-            throw APIError(.tooManyRequests, "Too many requests, try again later.",
-                           headers: [.retryAfter: String(Int(retryAfter.seconds.rounded(.up)))])
-        }
-    }
-
     func signIn(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        try limit(context)
         let name = try context.parameters.require("collection")
         let body = try await request.jsonObject(context: context)
         var errors: [String: FieldError] = [:]

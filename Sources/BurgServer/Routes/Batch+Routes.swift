@@ -8,11 +8,12 @@ import Hummingbird
 /// upserts (`PUT …/records`, by `body.id`), each under the caller's access rules, in one transaction:
 /// the answer lists `{"status", "body"}` per request, or — any item failing — nothing is written and
 /// the 400 names the item with its own error (`data.requests.<index>`), as PocketBase reports it.
-/// At most ``maxRequests`` items (`--batch-max-requests`; 0 turns batches off: 403).
+/// The `batch` settings in force at each request decide: off (or `maxRequests` 0) is PocketBase's 403,
+/// at most `maxRequests` items, a body of at most `maxBodySize` bytes (0: the API's 32 MiB) else 413.
 struct BatchRoutes: Sendable {
     let records: RecordsRoutes
     let auth: RequestAuth
-    let maxRequests: Int
+    let settings: RuntimeSettings
 
     func add(to router: Router<BurgRequestContext>) {
         router.post("api/batch") { request, context in try await run(request, context) }
@@ -25,14 +26,20 @@ struct BatchRoutes: Sendable {
     }
 
     func run(_ request: Request, _ context: BurgRequestContext) async throws -> Response {
-        guard maxRequests > 0 else { throw APIError(.forbidden, "Batch requests are not allowed.") }
+        let batch = settings.current.batch
+        guard batch.enabled, batch.maxRequests > 0 else { throw APIError(.forbidden, "Batch requests are not allowed.") }
+        let maxRequests = batch.maxRequests
+        let bodyLimit = batch.maxBodySize > 0 ? min(batch.maxBodySize, BurgRequestContext.maxBodySize) : BurgRequestContext.maxBodySize
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > bodyLimit {
+            throw APIError(.contentTooLarge, "Request entity too large.")
+        }
         let identity = try await auth.identity(request, context)
         var body: [String: JSONValue]
         if let boundary = MultipartForm.boundary(of: request.headers[.contentType]) {
             // PocketBase's SDKs send a batch as multipart: the requests in `@jsonPayload`, files as
             // `requests.<index>.<field>` parts, which Burg does not take in a batch yet.
             let form = try await MultipartForm.read(request, boundary: boundary, dataDirectory: records.store.configuration.dataDirectory,
-                                                    limit: BurgRequestContext.maxBodySize, collection: "batch") { _ in nil }
+                                                    limit: bodyLimit, collection: "batch") { _ in nil }
             defer { form.removeSpooledFiles() }
             guard form.files.isEmpty else {
                 throw APIError(.badRequest, "Batch requests with files are not supported yet; upload each file with a request of its own.",
@@ -40,7 +47,7 @@ struct BatchRoutes: Sendable {
             }
             body = ["@jsonPayload": form.values["@jsonPayload"]?.first.map(JSONValue.string) ?? .null]
         } else {
-            body = try await request.jsonObject(context: context)
+            body = try await request.jsonObject(context: context, limit: bodyLimit)
         }
         // The Python SDK sends the multipart form's fields as JSON when there are no files.
         if case .string(let payload)? = body["@jsonPayload"] {
