@@ -157,7 +157,10 @@ struct ServeCommand: AsyncParsableCommand {
                 JobScheduler(queue: JobQueue(store: store, registry: BurgJobKinds.registry(store: store, dataDirectory: dataDir.filePath))),
             ]
             if let supervisor { services.append(supervisor) }
-            services.append(buildApplication(store: store, authenticator: authenticator, configuration: server, logger: Logger(label: "burg.http")))
+            // The settings in force (`/api/settings`), for every part that reads one at use time.
+            let runtimeSettings = RuntimeSettings(defaults: server.settingsDefaults, pins: server.settingsPins)
+            services.append(buildApplication(
+                store: store, authenticator: authenticator, configuration: server, settings: runtimeSettings, logger: Logger(label: "burg.http")))
             let group = ServiceGroup(
                 configuration: .init(
                     services: services.map { .init(service: $0) },

@@ -2,6 +2,7 @@ import BurgAuth
 import BurgBench
 import BurgCore
 import BurgJobs
+import BurgRecords
 import BurgServer
 import BurgStore
 import Foundation
@@ -45,8 +46,10 @@ struct ServeSettings: Sendable {
         server.batchMaxRequests = try s.integer("server.batchMaxRequests")
         server.authBurst = try s.integer("auth.burst")
         server.authRefillPerSecond = try s.number("auth.refill")
-        server.rateLimit = try s.number("rateLimit.perSecond")
+        // Unset: Burg's default `/api/` rule; set (0 too): this rate.
+        server.rateLimit = s.source(of: "rateLimit.perSecond") == .default ? nil : try s.number("rateLimit.perSecond")
         server.rateBurst = try s.integer("rateLimit.burst")
+        server.settingsPins = try Self.settingsPins(s, defaults: server.settingsDefaults)
         server.healthInterval = .milliseconds(Int64(try s.number("health.interval") * 1000))
 
         auth.bcryptCost = try s.integer("auth.bcryptCost")
@@ -85,6 +88,53 @@ struct ServeSettings: Sendable {
         maintenance.optimizeInterval = .seconds(try s.number("store.optimizeInterval"))
 
         bench = BenchConfiguration(settings: s)
+    }
+
+    /// Static settings that pin a key of `/api/settings` when set by flag, environment or file: the
+    /// setting's key, and the settings key it pins (nil: the key of the same name, e.g. `smtp.host`,
+    /// whose value is the setting's own). One line per setting.
+    static let settingsPinTable: [(setting: String, path: String?)] = [
+        ("server.batchMaxRequests", "batch.maxRequests"),
+        // The rate limit numbers of the older flags are written into the rules, which they then pin.
+        ("auth.burst", "rateLimits.rules"),
+        ("auth.refill", "rateLimits.rules"),
+        ("rateLimit.perSecond", "rateLimits.rules"),
+        ("rateLimit.burst", "rateLimits.rules"),
+    ]
+
+    /// The pins of the settings that were set explicitly; a pin's value is read from the settings
+    /// key of the same name, or from `defaults` (which this configuration filled) at the pinned key.
+    static func settingsPins(_ settings: BurgSettings, defaults: AppSettings) throws -> [SettingPin] {
+        var pins: [SettingPin] = []
+        let values = defaults.settingsJSON
+        for (key, path) in settingsPinTable {
+            let source = settings.source(of: key)
+            guard source != .default, let setting = SettingKey.named(key) else { continue }
+            let target = path ?? key
+            guard !pins.contains(where: { $0.path == target }) else { continue }
+            let value: JSONValue
+            if path == nil {
+                switch setting.kind {
+                case .integer: value = .number(Double(try settings.integer(key)))
+                case .number: value = .number(try settings.number(key))
+                case .boolean: value = .bool(try settings.boolean(key))
+                case .text: value = settings.text(key).map(JSONValue.string) ?? .null
+                case .textList: value = .array((settings.textList(key) ?? []).map(JSONValue.string))
+                }
+            } else {
+                value = target.split(separator: ".").reduce(values) { node, component in
+                    if case .object(let object) = node { object[String(component)] ?? .null } else { .null }
+                }
+            }
+            let origin = switch source {
+            case .flag: setting.flag ?? key
+            case .environment: setting.environmentVariable
+            case .file: settings.filePath?.lastComponent?.string ?? "burg.json"
+            case .default: key
+            }
+            pins.append(SettingPin(path: target, value: value, origin: origin))
+        }
+        return pins
     }
 
     /// The store as `serve` opens it: commits never checkpoint, ``StoreMaintenance`` does, beside the
@@ -131,7 +181,7 @@ struct ServeSettings: Sendable {
             "auth.bcryptCost": auth.bcryptCost,
             "auth.lockoutAfter": auth.lockout.maxFailures,
             "auth.lockoutMinutes": Int(auth.lockout.lockoutDuration.seconds / 60),
-            "rateLimit.perSecond": server.rateLimit,
+            "rateLimit.perSecond": server.rateLimit ?? 0,
             "rateLimit.burst": server.rateBurst,
             "workers.count": workers.count,
             "workers.concurrency": workers.concurrency,

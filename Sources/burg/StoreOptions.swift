@@ -5,6 +5,7 @@ import BurgCore
 import ArgumentParser
 import BurgBench
 import BurgRecords
+import BurgServer
 import BurgStore
 import Configuration
 import SystemPackage
@@ -78,7 +79,7 @@ struct StoreOptions: ParsableArguments {
 
 /// The migrations of a Burg database, in order. Each capability appends its own here when it arrives.
 enum BurgSchema {
-    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations + BackupHistory.migrations + JobSchema.migrations
+    static let migrations: StoreMigrations = .store + CollectionRegistry.migrations + BenchHistory.migrations + AuthSchema.migrations + BackupHistory.migrations + JobSchema.migrations + SettingsSchema.migrations
 }
 
 extension StoreConfiguration.Synchronous: ExpressibleByArgument {}
