@@ -26,20 +26,24 @@ struct InProcessServer: TestServer {
     /// Creates the data directory and its superuser as `burg superuser upsert --bcrypt-cost 4` does, opens
     /// the store and the authenticator as `burg serve` does (with `auth` as its sign-in settings), builds
     /// the application with `configuration`, and runs `test` against it, on ``ServerThreads``.
+    /// `directory`: a temporary directory to keep the data directory in (to run a second server on the
+    /// same data, as after a restart); `settings`: the runtime settings the application is built with.
     static func run(
         _ setup: TestingSetup = .router, configuration: ServerConfiguration = ServerConfiguration(),
-        auth: AuthSettings = AuthSettings(), _ test: @Sendable (InProcessServer) async throws -> Void
+        auth: AuthSettings = AuthSettings(), directory: TemporaryDirectory? = nil, settings: RuntimeSettings? = nil,
+        _ test: @Sendable (InProcessServer) async throws -> Void
     ) async throws {
         try await withTaskExecutorPreference(ServerThreads.shared) {
-            try await serve(setup, configuration: configuration, auth: auth, test)
+            try await serve(setup, configuration: configuration, auth: auth, directory: directory, settings: settings, test)
         }
     }
 
     private static func serve(
         _ setup: TestingSetup, configuration: ServerConfiguration, auth: AuthSettings,
+        directory: TemporaryDirectory?, settings: RuntimeSettings?,
         _ test: @Sendable (InProcessServer) async throws -> Void
     ) async throws {
-        let dir = try TemporaryDirectory()
+        let dir = try directory ?? TemporaryDirectory()
         let data = dir.path("data")
         try DataDirectory.prepare(data)
         let store = try Store(StoreConfiguration(dataDirectory: data), migrations: BurgSchema.migrations)
@@ -48,7 +52,8 @@ struct InProcessServer: TestServer {
         let admin = try await Authenticator(store: store, dataDirectory: data, settings: superuserSettings, logger: Logger(label: "burg.superuser"))
         _ = try await admin.upsertSuperuser(email: LiveServer.superuser.0, password: LiveServer.superuser.1)
         let authenticator = try await Authenticator(store: store, dataDirectory: data, settings: auth, logger: Logger(label: "burg.auth"))
-        let application = buildApplication(store: store, authenticator: authenticator, configuration: configuration, logger: Logger(label: "burg.http"))
+        let application = buildApplication(store: store, authenticator: authenticator, configuration: configuration, settings: settings,
+                                           logger: Logger(label: "burg.http"))
         try await application.test(setup) { client in
             try await test(InProcessServer(dir: dir, dataDir: data.string, store: store, client: client))
         }
