@@ -150,4 +150,21 @@ try:
 except ClientResponseError as error:
     assert error.status in (400, 403), error.status
 
+# Settings: PocketBase's keys in its order, a partial update merged and answered whole, secrets never
+# answered, a fetched object saved back unchanged, field errors in PocketBase's shape.
+pb.collection("_superusers").auth_with_password(email, password)
+settings = pb.settings.get_all()
+assert list(settings) == ["superuserIPs", "smtp", "backups", "s3", "meta", "rateLimits", "trustedProxy", "batch", "logs"], list(settings)
+assert settings["meta"]["appName"] == "Acme" and settings["batch"]["enabled"] is True, settings
+updated = pb.settings.update({"meta": {"appName": "SDK App"}, "smtp": {"password": "sdk-secret"}})
+assert updated["meta"]["appName"] == "SDK App" and updated["meta"]["appURL"] == settings["meta"]["appURL"], updated
+assert "password" not in updated["smtp"] and "sdk-secret" not in json.dumps(updated), updated["smtp"]
+assert pb.settings.update(pb.settings.get_all()) == updated
+try:
+    pb.settings.update({"meta": {"senderAddress": "bad"}})
+    raise AssertionError("an invalid sender address was accepted")
+except ClientResponseError as error:
+    assert error.status == 400 and error.data["data"]["meta"]["senderAddress"]["code"] == "validation_is_email", error.data
+assert pb.settings.get_all()["meta"]["senderAddress"] == settings["meta"]["senderAddress"]
+
 print("ok")
