@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var rateBurst = 100
     /// Settings of `/api/settings` that the static configuration set explicitly (see ``SettingPin``).
     public var settingsPins: [SettingPin] = []
+    /// How often a save of the settings by another process on the same data directory is looked for
+    /// (a save through this server is in force at once); zero: never.
+    public var settingsRefreshInterval: Duration = .seconds(2)
     /// A connection that sends nothing for this long — idle between requests, or stalled in the middle
     /// of a request's head or body — is closed, so slow or half-sent requests cannot pile up.
     public var idleTimeout: Duration = .seconds(60)
@@ -99,6 +102,10 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Burg"),
         logger: logger)
     application.addServices(broker)
+    if configuration.settingsRefreshInterval > .zero {
+        application.addServices(SettingsRefresh(settings: settings, store: store, interval: configuration.settingsRefreshInterval,
+                                                logger: Logger(label: "burg.settings")))
+    }
     let dataDirectory = store.configuration.dataDirectory
     application.beforeServerStarts {
         // Directory listing and unlinks: off Swift's cooperative threads.
