@@ -37,7 +37,7 @@ search="/api/collections/orders/records?filter=title~%27$needle%27&sort=-qty&per
 
 # Burg: schema and user through the API, rows through `burg import` (works while serve runs).
 $burg superuser upsert bench-admin@example.org "bench admin pass" --data-dir "$work/burg" >/dev/null 2>&1
-$burg serve --http 127.0.0.1:8181 --data-dir "$work/burg" --auth-burst 1000000 --auth-refill 1000000 >"$work/burg.log" 2>&1 &
+$burg serve --http 127.0.0.1:8181 --data-dir "$work/burg" --rate-limits-enabled false >"$work/burg.log" 2>&1 &
 pids+=($!); burg_pid=$!
 wait_up http://127.0.0.1:8181
 (cd Benchmarks && .venv/bin/python server_setup.py http://127.0.0.1:8181 bench-admin@example.org "bench admin pass" "$rows" --skip-rows >/dev/null)

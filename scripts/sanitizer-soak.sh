@@ -30,7 +30,7 @@ export SWIFT_BACKTRACE=enable=no
 password="soak superuser password"
 "$bin" superuser upsert soak@example.org "$password" --data-dir "$work/data" --bcrypt-cost 4 >/dev/null
 "$bin" serve --http "127.0.0.1:$port" --data-dir "$work/data" --bcrypt-cost 4 \
-    --auth-burst 1000000 --auth-refill 1000000 --rate-limit 0 --log-level warning >"$work/serve.log" 2>&1 &
+    --rate-limits-enabled false --log-level warning >"$work/serve.log" 2>&1 &
 server=$!
 "$bin" worker --data-dir "$work/data" >"$work/worker.log" 2>&1 &
 worker=$!

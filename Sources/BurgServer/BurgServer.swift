@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     /// the default `/api/` rule's numbers; nil: Burg's default rule (3000 per 30 s); 0: no `/api/` rule.
     public var rateLimit: Double?
     public var rateBurst = 100
+    /// Whether the rate limit rules apply until a superuser changes `rateLimits.enabled`.
+    public var rateLimitsEnabled = true
     /// Settings of `/api/settings` that the static configuration set explicitly (see ``SettingPin``).
     public var settingsPins: [SettingPin] = []
     /// How often a save of the settings by another process on the same data directory is looked for
@@ -57,6 +59,7 @@ public struct ServerConfiguration: Sendable {
         var settings = AppSettings.burg
         settings.batch.maxRequests = batchMaxRequests
         settings.batch.enabled = batchMaxRequests > 0
+        settings.rateLimits.enabled = rateLimitsEnabled
         settings.rateLimits.rules = settings.rateLimits.rules.compactMap { rule in
             var rule = rule
             switch rule.label {

@@ -45,7 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     var authBurst: Int?
     @Option(help: ArgumentHelp("Sign-in requests per second a client address regains after a burst. Default: \(Self.defaultText("auth.refill")).", valueName: "n"))
     var authRefill: Double?
-    @Option(help: ArgumentHelp("Requests per second each caller (per token, else per client address) may make to any API route; 0: unlimited. Default: 0.", valueName: "n"))
+    @Option(help: ArgumentHelp("Whether the rate limit rules (the rateLimits settings) are applied; false: no request is limited, for a benchmark or a server behind a proxy that limits. Set, it pins rateLimits.enabled. Default: \(Self.defaultText("rateLimit.enabled")).", valueName: "true|false"))
+    var rateLimitsEnabled: Bool?
+    @Option(help: ArgumentHelp("Requests per second each client address may make to any API route, as the /api/ rate limit rule; 0: no /api/ rule. Unset: Burg's default rule (3000 per 30 s). Set, it pins rateLimits.rules.", valueName: "n"))
     var rateLimit: Double?
     @Option(help: ArgumentHelp("Requests a caller may make in a burst when --rate-limit is set. Default: \(Self.defaultText("rateLimit.burst")).", valueName: "n"))
     var rateBurst: Int?
@@ -97,6 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         values["auth.bcryptCost"] = bcryptCost.map { .int($0) }
         values["auth.lockoutAfter"] = lockoutAfter.map { .int($0) }
         values["auth.lockoutMinutes"] = lockoutMinutes.map { .int($0) }
+        values["rateLimit.enabled"] = rateLimitsEnabled.map { .bool($0) }
         values["rateLimit.perSecond"] = rateLimit.map { .double($0) }
         values["rateLimit.burst"] = rateBurst.map { .int($0) }
         values["workers.count"] = workers.map { .int($0) }

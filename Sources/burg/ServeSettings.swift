@@ -49,6 +49,7 @@ struct ServeSettings: Sendable {
         // Unset: Burg's default `/api/` rule; set (0 too): this rate.
         server.rateLimit = s.source(of: "rateLimit.perSecond") == .default ? nil : try s.number("rateLimit.perSecond")
         server.rateBurst = try s.integer("rateLimit.burst")
+        server.rateLimitsEnabled = try s.boolean("rateLimit.enabled")
         server.settingsPins = try Self.settingsPins(s, defaults: server.settingsDefaults)
         server.healthInterval = .milliseconds(Int64(try s.number("health.interval") * 1000))
 
@@ -100,6 +101,7 @@ struct ServeSettings: Sendable {
         ("auth.refill", "rateLimits.rules"),
         ("rateLimit.perSecond", "rateLimits.rules"),
         ("rateLimit.burst", "rateLimits.rules"),
+        ("rateLimit.enabled", "rateLimits.enabled"),
     ]
 
     /// The pins of the settings that were set explicitly; a pin's value is read from the settings
@@ -183,6 +185,7 @@ struct ServeSettings: Sendable {
             "auth.lockoutMinutes": Int(auth.lockout.lockoutDuration.seconds / 60),
             "rateLimit.perSecond": server.rateLimit ?? 0,
             "rateLimit.burst": server.rateBurst,
+            "rateLimit.enabled": server.rateLimitsEnabled,
             "workers.count": workers.count,
             "workers.concurrency": workers.concurrency,
             "workers.backoff": workers.backoff,

@@ -96,6 +96,7 @@ struct SettingKey: Sendable, Equatable {
         // Minutes times 60 into seconds: a year at most.
         SettingKey(key: "auth.lockoutMinutes", flag: "--lockout-minutes", kind: .integer(1...525_600), unit: "minutes",
                    defaultValue: "\(Int(LockoutPolicy().lockoutDuration.seconds / 60))"),
+        SettingKey(key: "rateLimit.enabled", flag: "--rate-limits-enabled", kind: .boolean, unit: "", defaultValue: "true"),
         SettingKey(key: "rateLimit.perSecond", flag: "--rate-limit", kind: .number(0...1e9), unit: "requests per second", defaultValue: "0"),
         SettingKey(key: "rateLimit.burst", flag: "--rate-burst", kind: .integer(1...Int(Int32.max)), unit: "requests", defaultValue: "100"),
         // Each worker is a process; more than this is a typo, not a deployment.

@@ -1,6 +1,7 @@
 import BurgAuth
 import BurgCore
 import BurgRecords
+import BurgStore
 @testable import BurgServer
 import BurgTestSupport
 import Configuration
@@ -143,5 +144,47 @@ import Testing
         // Nothing set explicitly: nothing pinned.
         let plain = try ServeSettings(try await BurgSettings.load(dataDir: dir.path("data"), configFile: nil, environment: [:]), dataDirectory: dir.path("data"))
         #expect(plain.server.settingsPins.isEmpty)
+    }
+
+    /// `--rate-limits-enabled false`: no rule limits anything, and the API cannot turn them back on.
+    @Test func rateLimitsTurnedOffByTheStaticConfigurationStayOff() async throws {
+        let dir = try TemporaryDirectory()
+        let read = try await BurgSettings.load(dataDir: dir.path("data"), configFile: nil, flags: ["rateLimit.enabled": .bool(false)], environment: [:])
+        let serve = try ServeSettings(read, dataDirectory: dir.path("data"))
+        #expect(serve.server.settingsPins == [SettingPin(path: "rateLimits.enabled", value: false, origin: "--rate-limits-enabled")])
+        var configuration = serve.server
+        configuration.host = "127.0.0.1"
+        try await InProcessServer.run(configuration: configuration) { server in
+            let admin = try await server.superuserToken()
+            // Far beyond the default `*:create` rule (300 per 10 s) and the `/api/` rule's burst.
+            var statuses = Set<Int>()
+            for _ in 0..<320 { statuses.insert(try await server.call("POST", "/api/collections/users/records", ["email": "x"]).status) }
+            #expect(!statuses.contains(429), "\(statuses)")
+            let patched = try await server.call("PATCH", "/api/settings", ["rateLimits": ["enabled": true]], token: admin)
+            #expect(patched.status == 400 && SettingsAPITests.at(patched.json, "data.rateLimits.enabled.code") == "validation_pinned", "\(patched.json)")
+            #expect(SettingsAPITests.at(try await server.call("GET", "/api/settings", token: admin).json, "rateLimits.enabled") == false)
+        }
+    }
+
+    /// Settings another process saved on the same data directory come into force without a restart.
+    @Test func settingsSavedByAnotherProcessComeIntoForce() async throws {
+        var configuration = ServerConfiguration()
+        configuration.settingsRefreshInterval = .milliseconds(50)
+        try await InProcessServer.run(.live, configuration: configuration) { server in
+            #expect(try await server.call("GET", "/api/collections/users/records").status == 200)
+            // Another process: its own store and settings over the same database.
+            let other = try Store(StoreConfiguration(dataDirectory: FilePath(server.dataDir)), migrations: BurgSchema.migrations)
+            let otherSettings = RuntimeSettings()
+            try await otherSettings.load(from: other)
+            _ = try await otherSettings.update(["rateLimits": ["enabled": true, "rules": [
+                ["label": "GET /api/collections/users/records", "duration": 600, "maxRequests": 1],
+            ]]], in: other)
+            var limited = false
+            for _ in 0..<100 where !limited {
+                try await Task.sleep(for: .milliseconds(20))
+                limited = try await server.call("GET", "/api/collections/users/records").status == 429
+            }
+            #expect(limited, "the other process's rule never came into force")
+        }
     }
 }
