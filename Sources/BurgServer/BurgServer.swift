@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitsEnabled = true
     /// Settings of `/api/settings` that the static configuration set explicitly (see ``SettingPin``).
     public var settingsPins: [SettingPin] = []
+    /// How often realtime reads the change feed for changes other processes committed (a `burg import`,
+    /// a worker); a change this server commits is sent at once.
+    public var realtimePollInterval: Duration = .milliseconds(100)
     /// How often a save of the settings by another process on the same data directory is looked for
     /// (a save through this server is in force at once); zero: never.
     public var settingsRefreshInterval: Duration = .seconds(2)
@@ -96,7 +99,7 @@ public struct ServerConfiguration: Sendable {
 public func buildApplication(
     store: Store, authenticator: Authenticator, configuration: ServerConfiguration, settings: RuntimeSettings? = nil, logger: Logger
 ) -> some ApplicationProtocol {
-    let broker = RealtimeBroker(store: store, logger: logger)
+    let broker = RealtimeBroker(store: store, logger: logger, pollInterval: configuration.realtimePollInterval)
     let settings = settings ?? RuntimeSettings(defaults: configuration.settingsDefaults, pins: configuration.settingsPins)
     let router = buildRouter(store: store, authenticator: authenticator, configuration: configuration, settings: settings, broker: broker)
     var application = Application(

@@ -176,6 +176,7 @@ final class RealtimeBroker: Service, Sendable {
                 do {
                     let store = self.store
                     let after = last
+                    let seen = store.commits.generation
                     let changes = try await BlockingWork.run { try ChangeFeed.changes(store, after: after) }
                     if let newest = changes.last?.id { last = newest }
                     pruneAway()
@@ -184,7 +185,8 @@ final class RealtimeBroker: Service, Sendable {
                         lastPrune = .now
                         _ = try await BlockingWork.run { try ChangeFeed.prune(store, olderThan: .seconds(3_600)) }
                     }
-                    if changes.count < 1_000 { try await Task.sleep(for: pollInterval) }
+                    // A commit of this process wakes it at once; another process's is seen at the next poll.
+                    if changes.count < 1_000 { await store.commits.wait(after: seen, timeout: pollInterval) }
                 } catch is CancellationError {
                     break
                 } catch {
@@ -193,8 +195,10 @@ final class RealtimeBroker: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            // Ends every open stream, so their responses complete and the server can stop.
+            // Ends every open stream, so their responses complete and the server can stop; the wake-up
+            // ends the wait for the next change, so the loop sees the shutdown now.
             self.closeAll()
+            self.store.commits.signal()
         }
         closeAll()
     }

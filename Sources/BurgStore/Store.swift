@@ -28,6 +28,10 @@ public final class Store: Sendable {
     /// The file system holding the data directory (for health reports).
     public let fileSystem: FileSystemInfo?
     let pool: DatabasePool
+    /// Signalled after each transaction ``write(_:)`` or a grouped write commits, so an in-process reader of what was
+    /// written (the realtime broker) can look at once instead of at its next poll. Writes of other
+    /// processes do not signal here: such a reader still polls.
+    public let commits = CommitSignal()
     /// The connection PASSIVE checkpoints run on, opened at the first one: apart from the writer, so a
     /// checkpoint (copying pages, syncing the file) never holds up this process's writes.
     let checkpointer = Mutex<DatabaseQueue?>(nil)
@@ -236,6 +240,7 @@ public final class Store: Sendable {
         }
         let committed = ContinuousClock.now
         recorder.recordWrite(lockWait: locked - asked, transaction: committed - locked, commit: committed - bodyDone)
+        commits.signal()
         return result!
     }
 

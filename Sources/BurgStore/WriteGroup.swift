@@ -87,6 +87,7 @@ extension Store {
             try db.commit()
             recorder.recordWrite(lockWait: locked - asked, transaction: ContinuousClock.now - locked,
                                  commit: ContinuousClock.now - bodiesDone, writes: committed)
+            commits.signal()
         } catch {
             if db.isInsideTransaction { try? db.rollback() }
             throw error

@@ -1,5 +1,6 @@
 import BurgCore
 import BurgRecords
+import BurgServer
 import BurgTestSupport
 import Foundation
 import SystemPackage
@@ -198,6 +199,28 @@ import Testing
             #expect(events.first.map { $0.contains("\"action\":\"update\"") && $0.contains("\"v2\"") } == true, "\(events)")
             #expect(events.last.map { $0.contains("\"action\":\"delete\"") && $0.contains("\"v2\"") } == true, "\(events)")
             #expect(!guest.lines.contains { $0.contains("secret") }, "the guest's list rule hid the record while its title was secret")
+        }
+    }
+
+    /// A change the server itself commits is sent at once, not at the next poll of the change feed
+    /// (here half a minute away): the commit wakes the broker.
+    @Test func aChangeThisServerCommitsIsSentWithoutWaitingForThePoll() async throws {
+        var configuration = ServerConfiguration()
+        configuration.realtimePollInterval = .seconds(30)
+        try await InProcessServer.run(.live, configuration: configuration) { server in
+            let admin = try await server.superuserToken()
+            let created = try await server.call("POST", "/api/collections", .object([
+                "name": "notes", "listRule": "", "viewRule": "", "createRule": "",
+                "fields": .array([.object(["name": "title", "type": "text"])]),
+            ]), token: admin)
+            #expect(created.status == 200, "\(created.json)")
+            let (guest, guestID) = try await stream(port: server.port)
+            defer { guest.signal(SIGTERM) }
+            #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["notes/*"]])).status == 204)
+            let start = ContinuousClock.now
+            #expect(try await server.call("POST", "/api/collections/notes/records", .object(["title": "at once"])).status == 200)
+            _ = try await blocking { try guest.waitForLine(timeout: .seconds(10)) { $0.contains("at once") } }
+            #expect(ContinuousClock.now - start < .seconds(5))
         }
     }
 
