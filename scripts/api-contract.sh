@@ -101,11 +101,13 @@ run() {
     # --workers 1: with two threads, Hypothesis's lambda descriptions parse source concurrently and
     # CPython 3.11 sometimes fails that ("AST constructor recursion depth mismatch"), an error of the
     # tool, not of a response; one worker costs about 15 s more.
+    # restoreBackup is left out: restoring an archive the run created would restart the server mid-run
+    # (BackupsAPITests covers it, through a real `burg serve`).
     # Run from .build-sdk: schemathesis keeps its cache of past failures (replayed first next time) in
     # .schemathesis/ of the working directory, which must not land in the repository.
     (cd .build-sdk && "$root/$schemathesis" run "$root/docs/openapi.json" --url "$base" --checks "$checks" \
         --max-examples "$examples" --seed "$seed" --workers 1 --request-timeout 20 \
-        --exclude-operation-id realtimeConnect --suppress-health-check all --no-shrink \
+        --exclude-operation-id realtimeConnect --exclude-operation-id restoreBackup --suppress-health-check all --no-shrink \
         --warnings off "$@")
 }
 started=$SECONDS

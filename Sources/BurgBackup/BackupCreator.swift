@@ -45,7 +45,11 @@ public struct BackupCreator: Sendable {
 
     public var backupsDirectory: FilePath { dataDirectory.appending("backups") }
 
-    public func create(key: BackupKey? = nil, now: Date = Date(), progress: (@Sendable (BackupProgress) -> Void)? = nil) throws -> BackupResult {
+    /// `name`: the archive's file name (a ``BackupArchives/isValidName(_:)`` name, `.enc` appended when
+    /// encrypted); nil: `burg-<time>.zip`, the names retention prunes.
+    public func create(
+        key: BackupKey? = nil, name: String? = nil, now: Date = Date(), progress: (@Sendable (BackupProgress) -> Void)? = nil
+    ) throws -> BackupResult {
         let started = ContinuousClock.now
         let directory = backupsDirectory
         do {
@@ -56,7 +60,7 @@ public struct BackupCreator: Sendable {
         let cleaned = AtomicFile.removeLeftovers(inDirectory: directory)
         if cleaned > 0 { logger.notice("removed \(cleaned) leftover(s) of an interrupted backup", metadata: ["dir": "\(directory)"]) }
 
-        let name = Self.archiveName(at: now, encrypted: key != nil)
+        let name = name.map { key == nil ? $0 : $0 + ".enc" } ?? Self.archiveName(at: now, encrypted: key != nil)
         let final = directory.appending(name)
         guard !FileManager.default.fileExists(atPath: final.string) else {
             throw BackupError(.io, path: final.string, "an archive of that name already exists")

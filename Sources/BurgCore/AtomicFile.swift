@@ -217,6 +217,31 @@ public enum AtomicFile {
         try syncDirectory(path.removingLastComponent(), path: path)
     }
 
+    /// Like ``commit(_:to:)``, but never replaces a file: flushes `temporary`, hard-links it as `path`
+    /// (which fails when `path` exists, however many writers race for the name), removes the temporary
+    /// name and flushes the directory. `temporary` may be any file on the same file system (an upload's
+    /// spooled copy). Returns false, changing nothing, when `path` already exists.
+    public static func commitNew(_ temporary: FilePath, to path: FilePath) throws(AtomicFileError) -> Bool {
+        let fd = temporary.withPlatformString { name in retryingOnInterrupt { open(name, O_RDONLY | O_CLOEXEC) } }
+        guard fd >= 0 else { throw AtomicFileError.from(.current("open"), path: temporary) }
+        do {
+            try syncData(fd, path: temporary)
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        let linked = temporary.withPlatformString { from in path.withPlatformString { to in link(from, to) } }
+        if linked != 0 {
+            let error = SystemError.current("link")
+            if error.errno == EEXIST { return false }
+            throw AtomicFileError.from(error, path: path)
+        }
+        _ = temporary.withPlatformString { unlink($0) }
+        try syncDirectory(path.removingLastComponent(), path: path)
+        return true
+    }
+
     /// Appends bytes to the temporary file of a write in progress.
     public struct Writer: ~Copyable {
         let descriptor: Int32

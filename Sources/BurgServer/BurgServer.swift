@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable {
     /// Whether a `GET` matching no route and no file gets the public directory's `index.html` (a
     /// single-page app's own routes); never for `/api/…`.
     public var indexFallback = true
+    /// Starts a restore of the archive at the path that stops this server, replaces the data directory
+    /// and starts the server again (`burg serve` spawns `burg backup restore --restart`); nil:
+    /// `POST /api/backups/{key}/restore` answers that this server cannot restore itself.
+    public var restoreBackup: (@Sendable (FilePath) throws -> Void)?
     /// The worker supervisor's state for `/api/health`, when `serve` runs workers.
     public var workerStatus: (@Sendable () -> WorkerSupervisor.Status)?
     public init() {}
@@ -154,6 +158,7 @@ func buildRouter(
     AuditRoutes(auth: auth, audit: authenticator.audit).add(to: router)
     BatchRoutes(records: records, auth: auth, settings: settings).add(to: router)
     SettingsRoutes(store: store, auth: auth, settings: settings).add(to: router)
+    BackupsRoutes(store: store, auth: auth, authenticator: authenticator, restore: configuration.restoreBackup).add(to: router)
     RealtimeRoutes(broker: broker, auth: auth).add(to: router)
     return router
 }

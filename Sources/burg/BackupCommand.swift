@@ -147,7 +147,7 @@ struct BackupCommand: AsyncParsableCommand {
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Replace the data directory with a backup's state, keeping the previous one beside it.",
-            discussion: "Refuses while `burg serve` runs on the data directory, unless --stop-server (SIGTERM, then up to 30 s for it to finish): the server then stays stopped and the command that starts it again is printed; --restart starts it again itself, with the same command line, once the restore is done. The backup history and backups/ carry over, so `burg backup list` still shows every archive verified.")
+            discussion: "Refuses while `burg serve` runs on the data directory, unless --stop-server (SIGTERM, then up to 30 s for it to finish): the server then stays stopped and the command that starts it again is printed; --restart starts it again itself, with the same command line, once the restore is done (or failed, leaving the data directory unchanged). The backup history and backups/ carry over, so `burg backup list` still shows every archive verified.")
         @OptionGroup var dataDir: DataDirOptions
         @Argument(help: "The archive.") var file: String
         @OptionGroup var keyOptions: KeyOptions
@@ -170,7 +170,12 @@ struct BackupCommand: AsyncParsableCommand {
                 } catch {
                     bar.finish(completed: false, outcome: "failed")
                     if let server, InstanceLock.currentHolder(dataDir: dataDir.filePath) == nil {
-                        printError("burg serve (pid \(server.pid)) was stopped; start it again with: \(server.shellCommand)")
+                        // The data directory is unchanged: with --restart the server runs again on it.
+                        if restart, let pid = try? server.start(dataDir: dataDir.filePath) {
+                            printError("the restore failed; burg serve runs again on the unchanged data directory (pid \(pid))")
+                        } else {
+                            printError("burg serve (pid \(server.pid)) was stopped; start it again with: \(server.shellCommand)")
+                        }
                     }
                     throw error
                 }

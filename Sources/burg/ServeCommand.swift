@@ -151,6 +151,8 @@ struct ServeCommand: AsyncParsableCommand {
             let supervisor = settings.workers.supervision(dataDirectory: dataDir.absolutePath).map { WorkerSupervisor($0) }
             var server = settings.server
             if let supervisor { server.workerStatus = { supervisor.status } }
+            let absoluteDataDir = dataDir.absolutePath
+            server.restoreBackup = { archive in try RestoreLauncher.start(archive, dataDirectory: absoluteDataDir) }
             // ServiceGroup starts these in order and stops them in reverse: on SIGTERM the HTTP server
             // drains first (its requests still have the store, its maintenance and the workers), then the
             // workers, schedules and maintenance; the store closes when the group has ended.

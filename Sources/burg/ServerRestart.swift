@@ -80,3 +80,31 @@ struct ServerCommandLine: Sendable {
         return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
+
+/// `POST /api/backups/{key}/restore` for a running `burg serve`: a `burg backup restore ARCHIVE
+/// --restart` of this very binary, in a session of its own (it outlives the server it stops), its output
+/// appended to `<data dir>/backups/restore.log`. It stops this server with SIGTERM, restores, and starts
+/// the server again with the same command line — also when the restore fails, with the data directory
+/// unchanged.
+enum RestoreLauncher {
+    static func start(_ archive: FilePath, dataDirectory: String) throws {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let process = Process()
+        let setsid = "/usr/bin/setsid"
+        let arguments = [executable, "backup", "restore", archive.string, "--restart", "--data-dir", dataDirectory]
+        if FileManager.default.isExecutableFile(atPath: setsid) {
+            process.executableURL = URL(fileURLWithPath: setsid)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(arguments.dropFirst())
+        }
+        let log = FilePath(dataDirectory).appending("backups/restore.log")
+        let fd = open(log.string, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let output = fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+}
