@@ -168,6 +168,10 @@ final class RealtimeBroker: Service, Sendable {
         "id:\(id)\nevent:\(event)\ndata:\(data.jsonText)\n\n"
     }
 
+    static func message(id: String, event: String, dataText: String) -> String {
+        "id:\(id)\nevent:\(event)\ndata:\(dataText)\n\n"
+    }
+
     func run() async throws {
         var last = try await BlockingWork.run { [store] in try ChangeFeed.latest(store) }
         var lastPrune = ContinuousClock.now
@@ -211,19 +215,33 @@ final class RealtimeBroker: Service, Sendable {
         let byID = Dictionary(collections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for change in changes {
             guard let collection = byID[change.collectionId] else { continue }
+            // Every guest sees a change alike: what a topic (with its options) shows them is worked out
+            // once per change, not once per guest (the JSON text, or nil when the rule hides it).
+            var forGuests: [String: String?] = [:]
             for (clientID, client) in subscribers {
                 let caller = RecordCaller(client.identity)
                 // What each rule lets this client see of the change, decided once for all its topics.
                 var seen: [Bool: RecordModel?] = [:]
                 for topic in client.subscriptions where topic.matches(collection, recordId: change.recordId) {
                     let byList = topic.recordId == nil
+                    let guestKey = client.identity == nil
+                        ? "\(byList)|\(topic.raw)|" + topic.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+                        : nil
+                    if let guestKey, let known = forGuests[guestKey] {
+                        if let data = known { send(Self.message(id: clientID, event: topic.raw, dataText: data), to: clientID) }
+                        continue
+                    }
                     if seen[byList] == nil {
                         seen[byList] = try await visibleRecord(change, collection, caller, action: byList ? .list : .view)
                     }
-                    guard let record = seen[byList] ?? nil else { continue }
+                    guard let record = seen[byList] ?? nil else {
+                        if let guestKey { forGuests[guestKey] = .some(nil) }
+                        continue
+                    }
                     let shown = await shape(record, collection, caller, topic.query)
-                    send(Self.message(id: clientID, event: topic.raw, data: .object(["action": .string(change.action.rawValue), "record": shown])),
-                         to: clientID)
+                    let data = JSONValue.object(["action": .string(change.action.rawValue), "record": shown]).jsonText
+                    if let guestKey { forGuests[guestKey] = data }
+                    send(Self.message(id: clientID, event: topic.raw, dataText: data), to: clientID)
                 }
             }
         }
