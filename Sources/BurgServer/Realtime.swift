@@ -41,7 +41,7 @@ final class RealtimeBroker: Service, Sendable {
 
     /// How long a dropped client can be resumed with `Last-Event-ID`.
     static let resumeWindow: Duration = .seconds(120)
-    /// The most events kept for a dropped client (as many as a connected client's stream buffers).
+    /// The most undelivered writes (each the events of one round of the change feed) kept for a dropped client.
     static let maxMissed = 1_000
 
     private let store: Store
@@ -213,6 +213,9 @@ final class RealtimeBroker: Service, Sendable {
         let store = self.store
         let collections = try await BlockingWork.run { try CollectionRegistry(store: store).list() }
         let byID = Dictionary(collections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // Each client's events of this round, in order, sent as one write: under load a round holds many
+        // changes, and one wake-up and flush per client per round is what keeps delivery up.
+        var outbox: [String: String] = [:]
         for change in changes {
             guard let collection = byID[change.collectionId] else { continue }
             // Every guest sees a change alike: what a topic (with its options) shows them is worked out
@@ -228,7 +231,7 @@ final class RealtimeBroker: Service, Sendable {
                         ? "\(byList)|\(topic.raw)|" + topic.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
                         : nil
                     if let guestKey, let known = forGuests[guestKey] {
-                        if let data = known { send(Self.message(id: clientID, event: topic.raw, dataText: data), to: clientID) }
+                        if let data = known { outbox[clientID, default: ""] += Self.message(id: clientID, event: topic.raw, dataText: data) }
                         continue
                     }
                     if seen[byList] == nil {
@@ -241,10 +244,11 @@ final class RealtimeBroker: Service, Sendable {
                     let shown = await shape(record, collection, caller, topic.query)
                     let data = JSONValue.object(["action": .string(change.action.rawValue), "record": shown]).jsonText
                     if let guestKey { forGuests[guestKey] = data }
-                    send(Self.message(id: clientID, event: topic.raw, dataText: data), to: clientID)
+                    outbox[clientID, default: ""] += Self.message(id: clientID, event: topic.raw, dataText: data)
                 }
             }
         }
+        for (clientID, messages) in outbox { send(messages, to: clientID) }
     }
 
     /// Sends to the client's connection, or keeps it for a client that is away (up to ``maxMissed``;
