@@ -58,6 +58,11 @@ struct CollectionsRoutes: Sendable {
             let registry = self.registry
             let existing = try await BlockingWork.run { try registry.get(name) }
             guard case .object(var merged) = try Self.json(existing) else { throw APIError.notFound }
+            // A system collection keeps its name: sign-in and Burg's own tables find it by that name.
+            if existing.system, case .string(let newName)? = body["name"], newName != existing.name {
+                throw APIError(.badRequest, "Failed to update collection.",
+                               data: ["name": FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")])
+            }
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
             let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
