@@ -157,41 +157,48 @@ struct HealthRoutes: Sendable {
     }
 
     func add(to router: Router<BurgRequestContext>) {
-        router.get("api/health") { _, _ -> Response in
-            let report = try await monitor.report()
-            var free: Double = -1
-            var stats = statvfs()
-            if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
-            let verdict = report.verdict
-            let status: HTTPResponse.Status = verdict == .unhealthy ? .serviceUnavailable : .ok
-            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-            var checks: [String: JSONValue] = [
-                "store": .object(["status": .string(report.store.verdict.rawValue), "reasons": .array(report.store.reasons.map(JSONValue.string))]),
-                "disk": .object(["freeBytes": .number(free)]),
-            ]
-            if let jobs = report.jobs {
-                checks["jobs"] = .object([
-                    "status": .string(jobs.status.rawValue), "problem": text(jobs.problem),
-                    "oldestWaitingSeconds": .number(jobs.oldestWaitingSeconds), "failedLastHour": .number(Double(jobs.failedLastHour)),
-                    "workersAlive": jobs.workersAlive.map { .number(Double($0)) } ?? .null,
-                    "workersWanted": jobs.workersWanted.map { .number(Double($0)) } ?? .null,
-                ])
-            }
-            if let backups = report.backups {
-                checks["backups"] = .object([
-                    "status": .string(backups.status.rawValue), "problem": text(backups.problem),
-                    "lastBackup": text(backups.lastBackup), "lastVerified": text(backups.lastVerified),
-                ])
-            }
-            return .json(.object([
-                "code": .number(Double(status.code)),
-                "message": .string(verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
-                "data": .object([
-                    "status": .string(verdict.rawValue),
-                    "checks": .object(checks),
-                    "checkedAt": .string(FilterSQL.formatDate(report.checkedAt)),
-                ]),
-            ]), status: status)
+        router.get("api/health") { _, _ -> Response in try await answer() }
+        // HEAD as PocketBase answers it (a probe that wants only the status): GET's status and headers.
+        router.head("api/health") { _, _ -> Response in
+            let full = try await answer()
+            return Response(status: full.status, headers: full.headers)
         }
+    }
+
+    private func answer() async throws -> Response {
+        let report = try await monitor.report()
+        var free: Double = -1
+        var stats = statvfs()
+        if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
+        let verdict = report.verdict
+        let status: HTTPResponse.Status = verdict == .unhealthy ? .serviceUnavailable : .ok
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        var checks: [String: JSONValue] = [
+            "store": .object(["status": .string(report.store.verdict.rawValue), "reasons": .array(report.store.reasons.map(JSONValue.string))]),
+            "disk": .object(["freeBytes": .number(free)]),
+        ]
+        if let jobs = report.jobs {
+            checks["jobs"] = .object([
+                "status": .string(jobs.status.rawValue), "problem": text(jobs.problem),
+                "oldestWaitingSeconds": .number(jobs.oldestWaitingSeconds), "failedLastHour": .number(Double(jobs.failedLastHour)),
+                "workersAlive": jobs.workersAlive.map { .number(Double($0)) } ?? .null,
+                "workersWanted": jobs.workersWanted.map { .number(Double($0)) } ?? .null,
+            ])
+        }
+        if let backups = report.backups {
+            checks["backups"] = .object([
+                "status": .string(backups.status.rawValue), "problem": text(backups.problem),
+                "lastBackup": text(backups.lastBackup), "lastVerified": text(backups.lastVerified),
+            ])
+        }
+        return .json(.object([
+            "code": .number(Double(status.code)),
+            "message": .string(verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
+            "data": .object([
+                "status": .string(verdict.rawValue),
+                "checks": .object(checks),
+                "checkedAt": .string(FilterSQL.formatDate(report.checkedAt)),
+            ]),
+        ]), status: status)
     }
 }
