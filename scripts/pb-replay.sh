@@ -18,8 +18,7 @@ burg=${BURG_BIN:-.build/debug/burg}
 started=$SECONDS
 # The comparator must be able to fail: a changed key, a wrong status, a stale row.
 PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -q scripts/test_pb_replay.py
-# The corpus signs in far more often than Burg's default sign-in rule allows one address, and all its
-# requests come from one address: the same limits as scripts/api-contract.sh. The rate limit exchanges
-# set their own rules through PATCH /api/settings.
+# Burg's default rate limit rules stay on (the corpus stays below them; its own rate limit exchanges
+# set rules through PATCH /api/settings, which a flag would pin). --flag passes more `burg serve` flags.
 PYTHONDONTWRITEBYTECODE=1 python3 scripts/pb_replay.py --burg "$burg" "$@"
 echo "== pb-replay.sh: $((SECONDS - started)) s"

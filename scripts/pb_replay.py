@@ -9,7 +9,7 @@ fails on a difference that is not listed and on a listed one that no longer diff
 
     scripts/pb_replay.py --burg .build/debug/burg          replay, compare, exit 0 (pass) or 1
     scripts/pb_replay.py ... --all                         also print the listed differences
-    scripts/pb_replay.py ... --only auth,records           only those files' rows are judged (others skipped)
+    scripts/pb_replay.py ... --keep                        keep the servers' data dirs and logs
 
 Python 3 standard library only; the mail sink is a small SMTP server of its own.
 """
