@@ -371,6 +371,8 @@ struct RealtimeRoutes: Sendable {
     /// The longest subscription topic accepted (a topic carries its options as a query string).
     static let maxTopicLength = 2_500
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    /// nginx buffers a proxied response unless told not to, which would hold events back.
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
     let broker: RealtimeBroker
     let auth: RequestAuth
 
@@ -380,7 +382,7 @@ struct RealtimeRoutes: Sendable {
             let (id, stream) = broker.connect(resuming: request.headers[Self.lastEventID])
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .connection: "keep-alive"],
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .connection: "keep-alive", Self.accelBuffering: "no"],
                 body: ResponseBody { writer in
                     // On SIGTERM the stream ends, so this response completes and the server can stop
                     // (it waits for requests in flight).

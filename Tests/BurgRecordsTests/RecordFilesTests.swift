@@ -47,7 +47,7 @@ import Testing
             Issue.record("file fields not set: \(record.values)")
             return
         }
-        #expect(first.hasPrefix("knee_x-ray_left_") && first.hasSuffix(".png"))
+        #expect(first.hasPrefix("knee_x-ray_left_") && first.hasSuffix(".PNG"))
         #expect(second.hasPrefix("etc_passwd_") || second.hasPrefix("passwd_"))
         let keyring = try FileKeyring.load(fixture.dir.path)
         #expect(try fixture.records.files.contents(collectionId: "pbc_patients", recordId: record.id, name: first, keyring: keyring) == Self.png)

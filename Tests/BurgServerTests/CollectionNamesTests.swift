@@ -76,4 +76,24 @@ import Testing
             }
         }
     }
+
+    @Test func aSystemCollectionCannotBeRenamedAndSuperusersStillSignIn() async throws {
+        try await InProcessServer.run { server in
+            let admin = try await server.superuserToken()
+            let reply = try await server.call("PATCH", "/api/collections/_superusers", .object(["name": "admins"]), token: admin)
+            #expect(reply.status == 400, "\(reply.json)")
+            #expect(reply["message"] == .string("Failed to update collection."), "\(reply.json)")
+            if case .object(let data)? = reply["data"], case .object(let name)? = data["name"] {
+                #expect(name["code"] == .string("validation_collection_system_name_change"), "\(reply.json)")
+            } else {
+                Issue.record("no data.name in \(reply.json)")
+            }
+            let kept = try await server.call("GET", "/api/collections/_superusers", token: admin)
+            #expect(kept.status == 200 && kept["name"] == .string("_superusers"), "\(kept.json)")
+            // Naming the same name again is no rename.
+            let same = try await server.call("PATCH", "/api/collections/_superusers", .object(["name": "_superusers"]), token: admin)
+            #expect(same.status == 200, "\(same.json)")
+            _ = try await server.superuserToken()
+        }
+    }
 }

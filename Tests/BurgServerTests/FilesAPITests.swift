@@ -81,7 +81,7 @@ import Testing
             #expect(fields["pages"] == .number(2) && fields["title"] == "Knee X-ray")
             let attachments = names(fields["attachments"])
             #expect(attachments.count == 2)
-            #expect(attachments.first?.wholeMatch(of: /knee_x-ray_left_[a-z0-9]{10}\.png/) != nil, "\(attachments)")
+            #expect(attachments.first?.wholeMatch(of: /knee_x-ray_left_[a-z0-9]{10}\.PNG/) != nil, "\(attachments)")
             guard let scan = names(fields["scan"]).first, let picture = attachments.first else { return }
 
             // An unprotected file: anyone with the URL, bytes intact, typed by content, sandboxed.

@@ -34,6 +34,15 @@ import Testing
         }
     }
 
+    @Test func headIsAnsweredWithGetsStatusAndHeadersAndNoBody() async throws {
+        try await InProcessServer.run { server in
+            let head = try await server.raw("HEAD", "/api/health")
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
+            #expect(head.headers["content-type"]?.hasPrefix("application/json") == true, "\(head.headers)")
+        }
+    }
+
     @Test func aVerifiedBackupAndRunningWorkersMakeItHealthy() async throws {
         let server = try await LiveServer("--health-interval", "0.2", "--workers", "1")
         let backup = try ChildProcess.burg("backup", "create", "--data-dir", server.dataDir)

@@ -20,6 +20,15 @@ import Testing
         return (curl, id)
     }
 
+    @Test func theEventStreamTellsAProxyNotToBufferIt() async throws {
+        let server = try await LiveServer()
+        let curl = try ChildProcess(FilePath("/usr/bin/curl"), ["-sNi", "http://localhost:\(server.port)/api/realtime"])
+        defer { curl.signal(SIGTERM) }
+        // The head comes before the first frame: a missing header shows up as PB_CONNECT first.
+        let line = try await blocking { try curl.waitForLine { $0.lowercased().hasPrefix("x-accel-buffering:") || $0.hasPrefix("event:") } }
+        #expect(line.lowercased().trimmingCharacters(in: .whitespacesAndNewlines) == "x-accel-buffering: no", "\(line)")
+    }
+
     @Test func aChangeByAnotherProcessReachesSubscribersWhoMayViewIt() async throws {
         let server = try await LiveServer()
         let admin = try await server.superuserToken()

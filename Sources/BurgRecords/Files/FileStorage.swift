@@ -49,7 +49,8 @@ public struct FileStorage: Sendable {
             && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
     }
 
-    /// `Knee X-ray (left).PNG` → `knee_x-ray_left_a1b2c3d4e5.png`.
+    /// `Knee X-ray (left).PNG` → `knee_x-ray_left_a1b2c3d4e5.PNG`: the base lowercased, the extension's
+    /// case kept, as PocketBase names stored files.
     static func storedName(for filename: String) -> String {
         let last = filename.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         let dot = last.lastIndex(of: ".")
@@ -57,13 +58,13 @@ public struct FileStorage: Sendable {
         let ext = dot.map { String(last[last.index(after: $0)...]) } ?? ""
         func clean(_ text: String, limit: Int) -> String {
             var out = ""
-            for scalar in text.lowercased().unicodeScalars {
+            for scalar in text.unicodeScalars {
                 if scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-") { out.unicodeScalars.append(scalar) }
                 else if !out.hasSuffix("_") { out += "_" }
             }
             return String(out.trimmingCharacters(in: CharacterSet(charactersIn: "_")).prefix(limit))
         }
-        let safeBase = clean(base, limit: 100)
+        let safeBase = clean(base.lowercased(), limit: 100)
         let safeExt = clean(ext, limit: 20).replacingOccurrences(of: "_", with: "")
         let name = (safeBase.isEmpty ? "file" : safeBase) + "_" + String(RecordID.generate().prefix(10))
         return safeExt.isEmpty ? name : name + "." + safeExt

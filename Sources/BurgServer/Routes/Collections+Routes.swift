@@ -58,6 +58,11 @@ struct CollectionsRoutes: Sendable {
             let registry = self.registry
             let existing = try await BlockingWork.run { try registry.get(name) }
             guard case .object(var merged) = try Self.json(existing) else { throw APIError.notFound }
+            // A system collection keeps its name: sign-in and Burg's own tables find it by that name.
+            if existing.system, case .string(let newName)? = body["name"], newName != existing.name {
+                throw APIError(.badRequest, "Failed to update collection.",
+                               data: ["name": FieldError("validation_collection_system_name_change", "System collection name cannot be changed.")])
+            }
             for (key, value) in body { merged[key] = value }
             let changed = try Self.decode(.object(merged))
             let force = ["true", "1"].contains(request.formQuery["force"] ?? "")
@@ -152,41 +157,48 @@ struct HealthRoutes: Sendable {
     }
 
     func add(to router: Router<BurgRequestContext>) {
-        router.get("api/health") { _, _ -> Response in
-            let report = try await monitor.report()
-            var free: Double = -1
-            var stats = statvfs()
-            if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
-            let verdict = report.verdict
-            let status: HTTPResponse.Status = verdict == .unhealthy ? .serviceUnavailable : .ok
-            func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-            var checks: [String: JSONValue] = [
-                "store": .object(["status": .string(report.store.verdict.rawValue), "reasons": .array(report.store.reasons.map(JSONValue.string))]),
-                "disk": .object(["freeBytes": .number(free)]),
-            ]
-            if let jobs = report.jobs {
-                checks["jobs"] = .object([
-                    "status": .string(jobs.status.rawValue), "problem": text(jobs.problem),
-                    "oldestWaitingSeconds": .number(jobs.oldestWaitingSeconds), "failedLastHour": .number(Double(jobs.failedLastHour)),
-                    "workersAlive": jobs.workersAlive.map { .number(Double($0)) } ?? .null,
-                    "workersWanted": jobs.workersWanted.map { .number(Double($0)) } ?? .null,
-                ])
-            }
-            if let backups = report.backups {
-                checks["backups"] = .object([
-                    "status": .string(backups.status.rawValue), "problem": text(backups.problem),
-                    "lastBackup": text(backups.lastBackup), "lastVerified": text(backups.lastVerified),
-                ])
-            }
-            return .json(.object([
-                "code": .number(Double(status.code)),
-                "message": .string(verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
-                "data": .object([
-                    "status": .string(verdict.rawValue),
-                    "checks": .object(checks),
-                    "checkedAt": .string(FilterSQL.formatDate(report.checkedAt)),
-                ]),
-            ]), status: status)
+        router.get("api/health") { _, _ -> Response in try await answer() }
+        // HEAD as PocketBase answers it (a probe that wants only the status): GET's status and headers.
+        router.head("api/health") { _, _ -> Response in
+            let full = try await answer()
+            return Response(status: full.status, headers: full.headers)
         }
+    }
+
+    private func answer() async throws -> Response {
+        let report = try await monitor.report()
+        var free: Double = -1
+        var stats = statvfs()
+        if statvfs(store.configuration.dataDirectory.string, &stats) == 0 { free = Double(stats.f_bavail) * Double(stats.f_frsize) }
+        let verdict = report.verdict
+        let status: HTTPResponse.Status = verdict == .unhealthy ? .serviceUnavailable : .ok
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        var checks: [String: JSONValue] = [
+            "store": .object(["status": .string(report.store.verdict.rawValue), "reasons": .array(report.store.reasons.map(JSONValue.string))]),
+            "disk": .object(["freeBytes": .number(free)]),
+        ]
+        if let jobs = report.jobs {
+            checks["jobs"] = .object([
+                "status": .string(jobs.status.rawValue), "problem": text(jobs.problem),
+                "oldestWaitingSeconds": .number(jobs.oldestWaitingSeconds), "failedLastHour": .number(Double(jobs.failedLastHour)),
+                "workersAlive": jobs.workersAlive.map { .number(Double($0)) } ?? .null,
+                "workersWanted": jobs.workersWanted.map { .number(Double($0)) } ?? .null,
+            ])
+        }
+        if let backups = report.backups {
+            checks["backups"] = .object([
+                "status": .string(backups.status.rawValue), "problem": text(backups.problem),
+                "lastBackup": text(backups.lastBackup), "lastVerified": text(backups.lastVerified),
+            ])
+        }
+        return .json(.object([
+            "code": .number(Double(status.code)),
+            "message": .string(verdict == .unhealthy ? "API is unhealthy." : "API is healthy."),
+            "data": .object([
+                "status": .string(verdict.rawValue),
+                "checks": .object(checks),
+                "checkedAt": .string(FilterSQL.formatDate(report.checkedAt)),
+            ]),
+        ]), status: status)
     }
 }
