@@ -7,6 +7,6 @@ struct MicroBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "burg-microbench",
         abstract: "Micro-benchmarks of Burg's building blocks (see Benchmarks/*.sh and docs/PERFORMANCE.md).",
-        subcommands: [LockBench.self, AtomicWriteBench.self, UpdateWorker.self, StoreBench.self, BackupBench.self, JobsBench.self, RecordsBench.self]
+        subcommands: [LockBench.self, AtomicWriteBench.self, UpdateWorker.self, StoreBench.self, BackupBench.self, JobsBench.self, RecordsBench.self, FanoutBench.self]
     )
 }
