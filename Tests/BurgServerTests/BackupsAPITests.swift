@@ -59,6 +59,7 @@ import Testing
             #expect(download.status == 200)
             #expect(download.headers["content-disposition"] == "attachment; filename=\"capture_one.zip\"")
             #expect(download.headers["content-type"] == "application/zip")
+            #expect(download.headers["x-frame-options"] == "SAMEORIGIN" && download.headers["last-modified"]?.hasSuffix(" GMT") == true, "\(download.headers)")
             let onDisk = try #require(try AtomicFile.read(FilePath(server.dataDir).appending("backups/capture_one.zip")))
             #expect(Array(download.body) == onDisk)
             #expect(try await server.call("GET", "/api/backups/capture_one.zip").json == Self.refused)

@@ -121,6 +121,8 @@ struct BackupsRoutes: Sendable {
         headers[.xContentTypeOptions] = "nosniff"
         headers[.contentSecurityPolicy] = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
         headers[.cacheControl] = "private, no-store"
+        headers[.xFrameOptions] = "SAMEORIGIN"
+        headers[.lastModified] = Self.httpDate(file.modified)
         return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(file.size)) { writer in
             defer { reader.close() }
             while let chunk = try await reader.next() {
@@ -158,6 +160,15 @@ struct BackupsRoutes: Sendable {
         }
         try await busy.run { try restore(archives.path(of: key)) }
         return Response(status: .noContent)
+    }
+
+    /// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 
     static func invalid(_ field: String, _ code: String, _ message: String) -> APIError {
