@@ -203,15 +203,7 @@ public enum AtomicFile {
     /// renames it over `path`, and flushes the directory. Afterwards `path` is wholly the new file, also
     /// after power loss; before, it is wholly the old one (or absent).
     public static func commit(_ temporary: FilePath, to path: FilePath) throws(AtomicFileError) {
-        let fd = temporary.withPlatformString { name in retryingOnInterrupt { open(name, O_RDONLY | O_CLOEXEC) } }
-        guard fd >= 0 else { throw AtomicFileError.from(.current("open"), path: temporary) }
-        do {
-            try syncData(fd, path: temporary)
-        } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
+        try flush(temporary)
         let renamed = temporary.withPlatformString { from in path.withPlatformString { to in rename(from, to) } }
         guard renamed == 0 else { throw AtomicFileError.from(.current("rename"), path: path) }
         try syncDirectory(path.removingLastComponent(), path: path)
@@ -222,15 +214,7 @@ public enum AtomicFile {
     /// name and flushes the directory. `temporary` may be any file on the same file system (an upload's
     /// spooled copy). Returns false, changing nothing, when `path` already exists.
     public static func commitNew(_ temporary: FilePath, to path: FilePath) throws(AtomicFileError) -> Bool {
-        let fd = temporary.withPlatformString { name in retryingOnInterrupt { open(name, O_RDONLY | O_CLOEXEC) } }
-        guard fd >= 0 else { throw AtomicFileError.from(.current("open"), path: temporary) }
-        do {
-            try syncData(fd, path: temporary)
-        } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
+        try flush(temporary)
         let linked = temporary.withPlatformString { from in path.withPlatformString { to in link(from, to) } }
         if linked != 0 {
             let error = SystemError.current("link")
@@ -293,6 +277,14 @@ public enum AtomicFile {
             _ = temporary.withPlatformString { unlink($0) }
             throw AtomicFileError.from(error, path: backup)
         }
+    }
+
+    /// Flushes a finished file's data to the disk.
+    private static func flush(_ path: FilePath) throws(AtomicFileError) {
+        let fd = path.withPlatformString { name in retryingOnInterrupt { open(name, O_RDONLY | O_CLOEXEC) } }
+        guard fd >= 0 else { throw AtomicFileError.from(.current("open"), path: path) }
+        defer { close(fd) }
+        try syncData(fd, path: path)
     }
 
     private static func syncData(_ fd: Int32, path: FilePath) throws(AtomicFileError) {
