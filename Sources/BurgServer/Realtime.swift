@@ -72,7 +72,7 @@ final class RealtimeBroker: Service, Sendable {
             clients[id] = Client(continuation: continuation)
             return (id, [])
         }
-        continuation.yield(Self.message(id: id, event: "PB_CONNECT", data: .object(["clientId": .string(id)])))
+        continuation.yield(Self.message(id: id, event: "PB_CONNECT", dataText: JSONValue.object(["clientId": .string(id)]).jsonText))
         for message in missed { continuation.yield(message) }
         continuation.onTermination = { [weak self] _ in self?.leave(id, continuation: continuation) }
         return (id, stream)
@@ -162,10 +162,6 @@ final class RealtimeBroker: Service, Sendable {
             return clients.values.compactMap(\.continuation)
         }
         for continuation in continuations { continuation.finish() }
-    }
-
-    static func message(id: String, event: String, data: JSONValue) -> String {
-        "id:\(id)\nevent:\(event)\ndata:\(data.jsonText)\n\n"
     }
 
     static func message(id: String, event: String, dataText: String) -> String {

@@ -39,15 +39,7 @@ struct ServerCommandLine: Sendable {
     /// output to /dev/null (it logs to `<data dir>/logs/burg.log` as well), and waits up to 30 s until it
     /// holds `dataDir`. Returns its pid; throws when it exits or does not take the directory in time.
     func start(dataDir: FilePath) throws -> Int32 {
-        let process = Process()
-        let setsid = "/usr/bin/setsid"
-        if FileManager.default.isExecutableFile(atPath: setsid) {
-            process.executableURL = URL(fileURLWithPath: setsid)
-            process.arguments = [executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
+        let process = Self.detached(executable, arguments)
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -75,6 +67,21 @@ struct ServerCommandLine: Sendable {
             exitCode: ExitStatus.failure)
     }
 
+    /// `executable arguments…` in a session of its own (through setsid where it exists), so that it
+    /// outlives this process and its terminal.
+    static func detached(_ executable: String, _ arguments: [String]) -> Process {
+        let process = Process()
+        let setsid = "/usr/bin/setsid"
+        if FileManager.default.isExecutableFile(atPath: setsid) {
+            process.executableURL = URL(fileURLWithPath: setsid)
+            process.arguments = [executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        return process
+    }
+
     static func quote(_ word: String) -> String {
         let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./:=,@+".unicodeScalars.contains($0) }
         return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
@@ -89,16 +96,7 @@ struct ServerCommandLine: Sendable {
 enum RestoreLauncher {
     static func start(_ archive: FilePath, dataDirectory: String) throws {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let process = Process()
-        let setsid = "/usr/bin/setsid"
-        let arguments = [executable, "backup", "restore", archive.string, "--restart", "--data-dir", dataDirectory]
-        if FileManager.default.isExecutableFile(atPath: setsid) {
-            process.executableURL = URL(fileURLWithPath: setsid)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(arguments.dropFirst())
-        }
+        let process = ServerCommandLine.detached(executable, ["backup", "restore", archive.string, "--restart", "--data-dir", dataDirectory])
         let log = FilePath(dataDirectory).appending("backups/restore.log")
         let fd = open(log.string, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         let output = fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : FileHandle.nullDevice
