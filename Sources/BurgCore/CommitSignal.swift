@@ -27,13 +27,21 @@ public final class CommitSignal: Sendable {
     }
 
     /// Returns when a signal came after `seen` (at once if one already did), after `timeout`, or when
-    /// the task is cancelled, whichever is first.
-    public func wait(after seen: UInt64, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal(after: seen) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+    /// the task is cancelled, whichever is first: true when it was a signal.
+    @discardableResult
+    public func wait(after seen: UInt64, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.waitForSignal(after: seen)
+                return self.generation != seen
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
             group.cancelAll()
+            return first
         }
     }
 

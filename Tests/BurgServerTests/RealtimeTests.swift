@@ -212,10 +212,11 @@ import Testing
     }
 
     /// A change the server itself commits is sent at once, not at the next poll of the change feed
-    /// (here half a minute away): the commit wakes the broker.
+    /// (here ten minutes away, far beyond the two minutes the event is waited for): the commit wakes
+    /// the broker.
     @Test func aChangeThisServerCommitsIsSentWithoutWaitingForThePoll() async throws {
         var configuration = ServerConfiguration()
-        configuration.realtimePollInterval = .seconds(30)
+        configuration.realtimePollInterval = .seconds(600)
         try await InProcessServer.run(.live, configuration: configuration) { server in
             let admin = try await server.superuserToken()
             let created = try await server.call("POST", "/api/collections", .object([
@@ -226,10 +227,8 @@ import Testing
             let (guest, guestID) = try await stream(port: server.port)
             defer { guest.signal(SIGTERM) }
             #expect(try await server.call("POST", "/api/realtime", .object(["clientId": .string(guestID), "subscriptions": ["notes/*"]])).status == 204)
-            let start = ContinuousClock.now
             #expect(try await server.call("POST", "/api/collections/notes/records", .object(["title": "at once"])).status == 200)
-            _ = try await blocking { try guest.waitForLine(timeout: .seconds(10)) { $0.contains("at once") } }
-            #expect(ContinuousClock.now - start < .seconds(5))
+            _ = try await blocking { try guest.waitForLine(timeout: .seconds(120)) { $0.contains("at once") } }
         }
     }
 
